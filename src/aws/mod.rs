@@ -1,0 +1,87 @@
+//! The only module that imports `aws_sdk_*`.
+//!
+//! Everything above this layer talks to AWS through small, domain-shaped traits
+//! ([`ObjectStore`], [`ParameterStore`], [`SecretStore`], ...) so that orchestration can run
+//! against fakes and the simulator, and so that SDK types never leak into `ops/` or `model/`
+//! (the mountpoint-s3 client-trait pattern). Each adapter maps SDK errors to [`AwsError`], which
+//! keeps the error code, message and request id that users need when they open an AWS case.
+
+mod config;
+mod error;
+mod s3;
+mod secrets;
+mod ssm;
+
+use std::sync::Arc;
+
+pub use config::{AwsOptions, load_sdk_config};
+pub use error::{AwsError, AwsErrorKind};
+pub use s3::SdkObjectStore;
+pub use secrets::SdkSecretStore;
+pub use ssm::SdkParameterStore;
+
+/// Result alias for adapter calls.
+pub type AwsResult<T> = Result<T, AwsError>;
+
+/// S3 object reads (tfstate).
+#[async_trait::async_trait]
+pub trait ObjectStore: Send + Sync {
+    /// GetObject `s3://bucket/key`, whole body. A missing key is [`AwsErrorKind::NotFound`].
+    async fn get_object(&self, bucket: &str, key: &str) -> AwsResult<Vec<u8>>;
+}
+
+/// The SSM parameter types that change how a value is used in a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParameterKind {
+    /// `String`
+    String,
+    /// `StringList`: comma-separated; templates must pick an element with `index=N`.
+    StringList,
+    /// `SecureString`: always read decrypted.
+    SecureString,
+}
+
+/// One SSM parameter value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameter {
+    /// The (decrypted) value.
+    pub value: String,
+    /// Its type.
+    pub kind: ParameterKind,
+}
+
+/// SSM Parameter Store reads.
+#[async_trait::async_trait]
+pub trait ParameterStore: Send + Sync {
+    /// GetParameter with decryption. A missing name is [`AwsErrorKind::NotFound`].
+    async fn get_parameter(&self, name: &str) -> AwsResult<Parameter>;
+}
+
+/// Secrets Manager reads.
+#[async_trait::async_trait]
+pub trait SecretStore: Send + Sync {
+    /// DescribeSecret, returning the secret's full ARN (with AWS's random 6-character suffix).
+    async fn secret_arn(&self, id: &str) -> AwsResult<String>;
+}
+
+/// The AWS clients one run uses, behind their traits.
+#[derive(Clone)]
+pub struct Clients {
+    /// S3 (tfstate).
+    pub s3: Arc<dyn ObjectStore>,
+    /// SSM Parameter Store.
+    pub ssm: Arc<dyn ParameterStore>,
+    /// Secrets Manager.
+    pub secrets: Arc<dyn SecretStore>,
+}
+
+impl Clients {
+    /// Real SDK clients from one loaded [`aws_types::SdkConfig`].
+    pub fn from_sdk(cfg: &aws_types::SdkConfig) -> Self {
+        Clients {
+            s3: Arc::new(SdkObjectStore::new(cfg)),
+            ssm: Arc::new(SdkParameterStore::new(cfg)),
+            secrets: Arc::new(SdkSecretStore::new(cfg)),
+        }
+    }
+}

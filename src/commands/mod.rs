@@ -1,0 +1,27 @@
+//! One thin file per subcommand: resolve settings, call `ops`, hand results to `output`.
+
+mod completion;
+mod render;
+mod tfstate;
+
+use crate::cli::{Cli, Command};
+use crate::exit::ExitStatus;
+use crate::output::Printer;
+use crate::settings::GlobalSettings;
+
+/// Run the parsed command line.
+pub async fn dispatch(
+    cli: Cli,
+    settings: &GlobalSettings,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Render(args) => render::run(&args, settings, printer).await,
+        Command::Tfstate(cmd) => tfstate::run(&cmd, settings, printer).await,
+        Command::Version => {
+            printer.data(&format!("ecspress {}", env!("CARGO_PKG_VERSION")));
+            Ok(ExitStatus::Success)
+        }
+        Command::Completion(args) => completion::run(&args, printer),
+    }
+}

@@ -1,0 +1,25 @@
+//! ecspress: an Amazon ECS deployment orchestrator.
+//!
+//! Module map (dependencies point downwards only):
+//!
+//! - [`cli`]: clap derive types, nothing else.
+//! - [`settings`]: CLI args + environment resolved into plain structs (config merged in `ops`).
+//! - [`commands`]: one thin file per subcommand: settings → `ops` → `output`.
+//! - [`ops`]: async orchestration (render pipeline, tfstate fetching, ...).
+//! - [`config`]: the `ecspress.yml` schema, discovery and validation.
+//! - [`template`]: the tera engine and its functions (`env`, `tfstate`, `ssm`, ...).
+//! - [`model`]: pure types and functions (tfstate index and address grammar, ...); no I/O.
+//! - [`aws`]: the only module that imports `aws_sdk_*`; small domain-shaped traits.
+//! - [`output`]: the only module that prints (human lines, JSON Lines, errors).
+//! - [`exit`]: the documented process exit codes.
+
+pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod exit;
+pub mod model;
+pub mod ops;
+pub mod output;
+pub mod settings;
+pub mod template;

@@ -1,0 +1,8 @@
+//! Integration tests: the real `ecspress` binary driven end to end (one test binary, modules
+//! per area, so the AWS SDK is linked once).
+
+mod support;
+
+mod cli;
+mod render_aws;
+mod tfstate_cli;

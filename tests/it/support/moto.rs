@@ -1,0 +1,115 @@
+//! A moto server for the services our adapters call (S3, SSM, Secrets Manager, ...).
+//!
+//! moto is installed on first use into `target/tmp/moto-venv` with pip (pinned version), so a
+//! plain `cargo test` works on a fresh machine that has python3. `MOTO_SERVER_PYTHON` may point
+//! at an existing interpreter that has moto. One server per test binary; it exits by itself
+//! when this process goes away (it polls its parent pid), so no test leaves it running.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// moto version the tests are written against (../shared/reference/moto.md).
+const MOTO_REQUIREMENT: &str = "moto[server]==5.2.5";
+
+const LAUNCHER: &str = r#"
+import os, sys, time
+from moto.server import ThreadedMotoServer
+parent = os.getppid()
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False)
+server.start()
+print("ready", flush=True)
+while os.getppid() == parent:
+    time.sleep(0.5)
+server.stop()
+"#;
+
+fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("MOTO_SERVER_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("moto-venv");
+    let py = venv.join("bin/python");
+    let marker = venv.join(".installed-5.2.5");
+    if !marker.exists() {
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 -m venv")
+            .success();
+        assert!(ok, "creating the moto virtualenv failed");
+        let ok = Command::new(&py)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg(MOTO_REQUIREMENT)
+            .status()
+            .expect("pip install moto")
+            .success();
+        assert!(ok, "pip install {MOTO_REQUIREMENT} failed");
+        std::fs::write(&marker, b"").expect("marker");
+    }
+    py
+}
+
+/// The endpoint URL of this binary's moto server, started on first call.
+pub fn endpoint() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut child = Command::new(python())
+            .arg("-c")
+            .arg(LAUNCHER)
+            .arg(port.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        let stdout = child.stdout.take().expect("stdout");
+        // The launcher exits by itself when this process goes away; reap it if it ends earlier.
+        std::thread::spawn(move || {
+            let _ = child.wait();
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("moto did not start within 60 s");
+        assert_eq!(line.trim(), "ready", "moto launcher said {line:?}");
+        let url = format!("http://127.0.0.1:{port}");
+        // First call per service is slow in moto (lazy backend import); warm up once.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        url
+    })
+}
+
+/// An SDK config pointed at moto (for seeding data from tests).
+pub async fn sdk_config() -> aws_types::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(aws_types::region::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await
+}
