@@ -69,6 +69,8 @@ pub enum Command {
     /// Inspect Terraform state the way templates see it
     #[command(subcommand)]
     Tfstate(TfstateCommand),
+    /// Run the local ECS + CodeDeploy simulator (rehearse deploys; the test bed)
+    Sim(SimArgs),
     /// Print the version
     Version,
     /// Print a shell completion script
@@ -122,6 +124,20 @@ pub struct TfstateLookupArgs {
     pub state: TfstateArgs,
     /// Address such as `module.app.aws_lb_target_group.web["blue"].arn` or `output.vpc_id`
     pub address: String,
+}
+
+/// `ecspress sim`
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:4599", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Real seconds per simulated second: 0.02 makes one simulated second last 20 ms
+    #[arg(long, default_value_t = 1.0, value_name = "F")]
+    pub time_scale: f64,
+    /// Seed for ids and every random choice (reproducible runs)
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub seed: u64,
 }
 
 /// Shells for `completion`.

@@ -2,6 +2,7 @@
 
 mod completion;
 mod render;
+mod sim;
 mod tfstate;
 
 use crate::cli::{Cli, Command};
@@ -18,6 +19,7 @@ pub async fn dispatch(
     match cli.command {
         Command::Render(args) => render::run(&args, settings, printer).await,
         Command::Tfstate(cmd) => tfstate::run(&cmd, settings, printer).await,
+        Command::Sim(args) => sim::run(&args, printer).await,
         Command::Version => {
             printer.data(&format!("ecspress {}", env!("CARGO_PKG_VERSION")));
             Ok(ExitStatus::Success)

@@ -5,4 +5,5 @@ mod support;
 
 mod cli;
 mod render_aws;
+mod sim_http;
 mod tfstate_cli;

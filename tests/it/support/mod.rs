@@ -3,6 +3,7 @@
 //! Everything binds to 127.0.0.1 on free ports and is stopped when the test binary exits.
 
 pub mod moto;
+pub mod sim;
 
 use std::path::Path;
 use std::process::{Command, Output};

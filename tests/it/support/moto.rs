@@ -11,8 +11,9 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// moto version the tests are written against (../shared/reference/moto.md).
-const MOTO_REQUIREMENT: &str = "moto[server]==5.2.5";
+/// What the test virtualenv holds: moto (the version ../shared/reference/moto.md evaluated)
+/// and the AWS CLI v1 (a third-party client that must agree with `ecspress sim`'s wire format).
+const REQUIREMENTS: &[&str] = &["moto[server]==5.2.5", "awscli==1.46.3"];
 
 const LAUNCHER: &str = r#"
 import os, sys, time
@@ -26,13 +27,20 @@ while os.getppid() == parent:
 server.stop()
 "#;
 
+/// A program installed in the test virtualenv (e.g. `aws`), installing the venv if needed.
+pub fn venv_bin(name: &str) -> PathBuf {
+    python().with_file_name(name)
+}
+
 fn python() -> PathBuf {
     if let Ok(p) = std::env::var("MOTO_SERVER_PYTHON") {
         return PathBuf::from(p);
     }
     let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("moto-venv");
     let py = venv.join("bin/python");
-    let marker = venv.join(".installed-5.2.5");
+    let marker = venv.join(".installed-moto-5.2.5-awscli-1.46.3");
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
     if !marker.exists() {
         let ok = Command::new("python3")
             .args(["-m", "venv"])
@@ -49,11 +57,11 @@ fn python() -> PathBuf {
                 "--quiet",
                 "--disable-pip-version-check",
             ])
-            .arg(MOTO_REQUIREMENT)
+            .args(REQUIREMENTS)
             .status()
-            .expect("pip install moto")
+            .expect("pip install")
             .success();
-        assert!(ok, "pip install {MOTO_REQUIREMENT} failed");
+        assert!(ok, "pip install {REQUIREMENTS:?} failed");
         std::fs::write(&marker, b"").expect("marker");
     }
     py
