@@ -64,6 +64,16 @@ pub enum ColorArg {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Show what deploy would change: service, then task definition (unified diff)
+    Diff(DiffArgs),
+    /// Register the task definition (if changed), update or create the service, watch the rollout
+    Deploy(DeployArgs),
+    /// Roll back: stop the in-flight deployment, or deploy the previous (or a given) revision
+    Rollback(RollbackArgs),
+    /// Show the service, its deployments, auto scaling and recent events
+    Status(StatusArgs),
+    /// Attach to the current deployment and wait for its verdict
+    Wait(WaitArgs),
     /// Print rendered config, task definition and/or service definition as JSON
     Render(RenderArgs),
     /// Inspect Terraform state the way templates see it
@@ -75,6 +85,111 @@ pub enum Command {
     Version,
     /// Print a shell completion script
     Completion(CompletionArgs),
+}
+
+/// `ecspress diff`
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Exit 1 when there are differences (0 when none)
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Run an external diff program as `CMD <remote file> <local file>` instead
+    #[arg(long, value_name = "CMD", env = "ECSPRESS_DIFF_COMMAND")]
+    pub external: Option<String>,
+    /// Error (instead of warning) when a field in the files is unknown to the AWS API model
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// How long and how often to watch a deployment.
+#[derive(Debug, Args, Clone)]
+pub struct WatchArgs {
+    /// Give up waiting after this long (default: the config's `timeout`, else 10m); the
+    /// deployment goes on
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Time between polls (jittered; backs off on throttling)
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub poll_interval: String,
+    /// `deployed`: our deployment finished; `stable`: also no other deployment and running == desired
+    #[arg(long, value_name = "WHEN", default_value = "deployed")]
+    pub wait_until: String,
+}
+
+/// `ecspress deploy`
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Read everything, print the diff and what would be sent; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Desired count (default: the service definition's `desiredCount`, else keep)
+    #[arg(long, value_name = "N")]
+    pub tasks: Option<i32>,
+    /// Don't register a task definition: keep the one the service runs
+    #[arg(long)]
+    pub skip_task_definition: bool,
+    /// With --skip-task-definition: use this revision of the family
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "skip_task_definition",
+        conflicts_with = "latest_task_definition"
+    )]
+    pub revision: Option<u32>,
+    /// Use the newest registered revision of the family instead of the file
+    #[arg(long)]
+    pub latest_task_definition: bool,
+    /// Start a new deployment even if nothing changed
+    #[arg(long)]
+    pub force_new_deployment: bool,
+    /// Don't apply the service definition's attributes (task definition and count only)
+    #[arg(long)]
+    pub no_update_service: bool,
+    /// Don't watch the rollout
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Error (instead of warning) when a field in the files is unknown to the AWS API model
+    #[arg(long)]
+    pub strict: bool,
+    /// Watch settings.
+    #[command(flatten)]
+    pub watch: WatchArgs,
+}
+
+/// `ecspress rollback`
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Roll back to this revision of the family instead of the previous one
+    #[arg(long, value_name = "N")]
+    pub revision: Option<u32>,
+    /// Deregister the revision rolled back from (never one still in use)
+    #[arg(long)]
+    pub deregister_task_definition: bool,
+    /// Read everything and say what would happen; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Don't watch the rollback
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Watch settings.
+    #[command(flatten)]
+    pub watch: WatchArgs,
+}
+
+/// `ecspress status`
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// How many recent service events to show
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub events: usize,
+}
+
+/// `ecspress wait`
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Watch settings.
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 /// What `render` prints.

@@ -51,11 +51,89 @@ impl GlobalSettings {
     }
 }
 
+/// `--wait-until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitUntil {
+    /// Our deployment reached a terminal state.
+    Deployed,
+    /// Additionally: no other deployment left and running == desired.
+    Stable,
+}
+
+/// How to watch a deployment (resolved `WatchArgs`).
+#[derive(Debug, Clone)]
+pub struct WatchSettings {
+    /// `--timeout`; `None` = use the config's `timeout`.
+    pub timeout: Option<std::time::Duration>,
+    /// `--poll-interval`.
+    pub poll_interval: std::time::Duration,
+    /// `--wait-until`.
+    pub wait_until: WaitUntil,
+}
+
+impl WatchSettings {
+    /// Validate the flags.
+    pub fn from_args(args: &crate::cli::WatchArgs) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let timeout = args
+            .timeout
+            .as_deref()
+            .map(|t| {
+                crate::config::parse_timeout(&serde_json::Value::String(t.to_owned()))
+                    .map_err(|e| anyhow::anyhow!("--timeout {t}: {e}"))
+            })
+            .transpose()?;
+        let poll_interval = humantime::parse_duration(&args.poll_interval).with_context(|| {
+            format!(
+                "--poll-interval {}: expected a duration such as 1s or 500ms",
+                args.poll_interval
+            )
+        })?;
+        if poll_interval < std::time::Duration::from_millis(50) {
+            anyhow::bail!(
+                "--poll-interval {} is below the 50ms minimum",
+                args.poll_interval
+            );
+        }
+        let wait_until = match args.wait_until.as_str() {
+            "deployed" => WaitUntil::Deployed,
+            "stable" => WaitUntil::Stable,
+            other => anyhow::bail!("--wait-until {other}: expected `deployed` or `stable`"),
+        };
+        Ok(WatchSettings {
+            timeout,
+            poll_interval,
+            wait_until,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cli::Cli;
     use clap::Parser;
+
+    #[test]
+    fn watch_flags() {
+        let args = |t: Option<&str>, p: &str, w: &str| crate::cli::WatchArgs {
+            timeout: t.map(str::to_owned),
+            poll_interval: p.into(),
+            wait_until: w.into(),
+        };
+        let s = WatchSettings::from_args(&args(Some("90s"), "500ms", "stable")).unwrap();
+        assert_eq!(s.timeout, Some(std::time::Duration::from_secs(90)));
+        assert_eq!(s.poll_interval, std::time::Duration::from_millis(500));
+        assert_eq!(s.wait_until, WaitUntil::Stable);
+        for bad in [
+            args(None, "soon", "deployed"),
+            args(None, "1s", "done"),
+            args(Some("x"), "1s", "deployed"),
+            args(None, "1ms", "deployed"),
+        ] {
+            assert!(WatchSettings::from_args(&bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn flags_resolve() {

@@ -7,6 +7,7 @@
 //! keeps the error code, message and request id that users need when they open an AWS case.
 
 mod config;
+pub mod ecs;
 mod error;
 mod s3;
 mod secrets;

@@ -1,9 +1,14 @@
 //! One thin file per subcommand: resolve settings, call `ops`, hand results to `output`.
 
 mod completion;
+mod deploy;
+mod diff;
 mod render;
+mod rollback;
 mod sim;
+mod status;
 mod tfstate;
+mod wait;
 
 use crate::cli::{Cli, Command};
 use crate::exit::ExitStatus;
@@ -17,6 +22,11 @@ pub async fn dispatch(
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     match cli.command {
+        Command::Diff(args) => diff::run(&args, settings, printer).await,
+        Command::Deploy(args) => deploy::run(&args, settings, printer).await,
+        Command::Rollback(args) => rollback::run(&args, settings, printer).await,
+        Command::Status(args) => status::run(&args, settings, printer).await,
+        Command::Wait(args) => wait::run(&args, settings, printer).await,
         Command::Render(args) => render::run(&args, settings, printer).await,
         Command::Tfstate(cmd) => tfstate::run(&cmd, settings, printer).await,
         Command::Sim(args) => sim::run(&args, printer).await,

@@ -35,6 +35,9 @@ pub struct Faults {
     /// Operations the faults apply to; empty = all.
     #[serde(default)]
     pub operations: Vec<String>,
+    /// Operations answered with AccessDeniedException.
+    #[serde(default)]
+    pub deny: Vec<String>,
     #[serde(skip)]
     bucket: Option<(f64, Instant)>,
     #[serde(skip)]
@@ -59,6 +62,14 @@ impl Faults {
     /// Count the call, then decide whether it is throttled or fails.
     pub fn check(&mut self, operation: &str, _now_ms: i64) -> Result<(), ApiError> {
         *self.counters.calls.entry(operation.to_owned()).or_default() += 1;
+        if self.deny.iter().any(|o| o == operation) {
+            return Err(ApiError::client(
+                "AccessDeniedException",
+                format!(
+                    "User: arn:aws:sts::123456789012:assumed-role/ci/ecspress is not authorized to perform: ecs:{operation} because no identity-based policy allows the ecs:{operation} action"
+                ),
+            ));
+        }
         if !self.applies(operation) {
             return Ok(());
         }
@@ -165,6 +176,15 @@ mod tests {
         };
         let fails = (0..1000).filter(|_| half.check("X", 0).is_err()).count();
         assert!((400..600).contains(&fails), "≈50% fail, got {fails}");
+    }
+
+    #[test]
+    fn denied_operations_answer_access_denied() {
+        let mut f: Faults = serde_json::from_str(r#"{"deny": ["ListServiceDeployments"]}"#).unwrap();
+        let e = f.check("ListServiceDeployments", 0).unwrap_err();
+        assert_eq!((e.status, e.code.as_str()), (400, "AccessDeniedException"));
+        assert!(e.message.contains("ecs:ListServiceDeployments"));
+        assert!(f.check("DescribeServices", 0).is_ok());
     }
 
     #[test]
