@@ -6,6 +6,8 @@
 //! (the mountpoint-s3 client-trait pattern). Each adapter maps SDK errors to [`AwsError`], which
 //! keeps the error code, message and request id that users need when they open an AWS case.
 
+pub mod autoscaling;
+pub mod codec;
 mod config;
 pub mod ecs;
 mod error;
@@ -74,6 +76,10 @@ pub struct Clients {
     pub ssm: Arc<dyn ParameterStore>,
     /// Secrets Manager.
     pub secrets: Arc<dyn SecretStore>,
+    /// ECS.
+    pub ecs: Arc<dyn ecs::EcsApi>,
+    /// Application Auto Scaling.
+    pub autoscaling: Arc<dyn autoscaling::AutoScalingApi>,
 }
 
 impl Clients {
@@ -83,6 +89,8 @@ impl Clients {
             s3: Arc::new(SdkObjectStore::new(cfg)),
             ssm: Arc::new(SdkParameterStore::new(cfg)),
             secrets: Arc::new(SdkSecretStore::new(cfg)),
+            ecs: Arc::new(ecs::SdkEcs::new(cfg)),
+            autoscaling: Arc::new(autoscaling::SdkAutoScaling::new(cfg)),
         }
     }
 }

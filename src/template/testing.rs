@@ -166,7 +166,77 @@ impl Fakes {
             s3: self.s3.clone(),
             ssm: self.ssm.clone(),
             secrets: self.secrets.clone(),
+            ecs: Arc::new(NoEcs),
+            autoscaling: Arc::new(NoEcs),
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::aws::autoscaling::AutoScalingApi for NoEcs {
+    async fn describe(&self, _: &str, _: &str) -> AwsResult<Option<serde_json::Value>> {
+        panic!("render must not call Application Auto Scaling")
+    }
+}
+
+/// The render pipeline never calls ECS; any call fails the test loudly.
+struct NoEcs;
+
+#[async_trait::async_trait]
+impl crate::aws::ecs::EcsApi for NoEcs {
+    async fn describe_service(&self, _: &str, _: &str) -> AwsResult<Option<serde_json::Value>> {
+        panic!("render must not call ECS")
+    }
+    async fn describe_task_definition(&self, _: &str) -> AwsResult<serde_json::Value> {
+        panic!("render must not call ECS")
+    }
+    async fn list_task_definitions(&self, _: &str) -> AwsResult<Vec<String>> {
+        panic!("render must not call ECS")
+    }
+    async fn register_task_definition(
+        &self,
+        _: &serde_json::Value,
+    ) -> AwsResult<serde_json::Value> {
+        panic!("render must not call ECS")
+    }
+    async fn deregister_task_definition(&self, _: &str) -> AwsResult<()> {
+        panic!("render must not call ECS")
+    }
+    async fn create_service(&self, _: &serde_json::Value) -> AwsResult<serde_json::Value> {
+        panic!("render must not call ECS")
+    }
+    async fn update_service(&self, _: &serde_json::Value) -> AwsResult<serde_json::Value> {
+        panic!("render must not call ECS")
+    }
+    async fn tag_resource(&self, _: &str, _: &[(String, String)]) -> AwsResult<()> {
+        panic!("render must not call ECS")
+    }
+    async fn untag_resource(&self, _: &str, _: &[String]) -> AwsResult<()> {
+        panic!("render must not call ECS")
+    }
+    async fn list_service_deployments(
+        &self,
+        _: &str,
+        _: &str,
+        _: Option<f64>,
+        _: &[&str],
+    ) -> AwsResult<Vec<serde_json::Value>> {
+        panic!("render must not call ECS")
+    }
+    async fn describe_service_deployments(
+        &self,
+        _: &[String],
+    ) -> AwsResult<Vec<serde_json::Value>> {
+        panic!("render must not call ECS")
+    }
+    async fn stop_service_deployment(&self, _: &str, _: &str) -> AwsResult<()> {
+        panic!("render must not call ECS")
+    }
+    async fn list_tasks(&self, _: &str, _: &crate::aws::ecs::TaskFilter) -> AwsResult<Vec<String>> {
+        panic!("render must not call ECS")
+    }
+    async fn describe_tasks(&self, _: &str, _: &[String]) -> AwsResult<Vec<serde_json::Value>> {
+        panic!("render must not call ECS")
     }
 }
 
