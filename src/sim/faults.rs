@@ -180,7 +180,8 @@ mod tests {
 
     #[test]
     fn denied_operations_answer_access_denied() {
-        let mut f: Faults = serde_json::from_str(r#"{"deny": ["ListServiceDeployments"]}"#).unwrap();
+        let mut f: Faults =
+            serde_json::from_str(r#"{"deny": ["ListServiceDeployments"]}"#).unwrap();
         let e = f.check("ListServiceDeployments", 0).unwrap_err();
         assert_eq!((e.status, e.code.as_str()), (400, "AccessDeniedException"));
         assert!(e.message.contains("ecs:ListServiceDeployments"));
