@@ -565,7 +565,7 @@ mod tests {
         assert_eq!(described["tags"], json!([{"key": "team", "value": "a"}]));
         assert_eq!(
             ecs.list_task_definitions("web").await.unwrap(),
-            [arn.clone()]
+            std::slice::from_ref(&arn)
         );
         assert!(ecs.describe_service("c", "api").await.unwrap().is_none());
         let svc = ecs
@@ -582,7 +582,7 @@ mod tests {
             .unwrap();
         assert_eq!(listed[0]["serviceDeploymentArn"], sd.as_str());
         let full = ecs
-            .describe_service_deployments(&[sd.clone()])
+            .describe_service_deployments(std::slice::from_ref(&sd))
             .await
             .unwrap();
         assert_eq!(full[0]["serviceDeploymentArn"], sd.as_str());

@@ -1,9 +1,12 @@
-//! `ecspress deploy` (being implemented for issue 4).
+//! `ecspress deploy`: flags → [`DeployOptions`] → [`crate::ops::deploy::deploy`].
 
 use crate::cli::DeployArgs;
 use crate::exit::ExitStatus;
+use crate::ops::deploy::{DeployOptions, deploy};
+use crate::ops::render::load_project;
+use crate::ops::watch::WatchOptions;
 use crate::output::Printer;
-use crate::settings::GlobalSettings;
+use crate::settings::{GlobalSettings, WatchSettings};
 
 /// Run the command.
 pub async fn run(
@@ -11,6 +14,32 @@ pub async fn run(
     settings: &GlobalSettings,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let _ = (args, settings, printer);
-    anyhow::bail!("ecspress deploy is not implemented yet")
+    let watch = WatchSettings::from_args(&args.watch)?;
+    // ecspresso's `--tasks -1` means "keep the current count"; other negatives are mistakes.
+    let tasks = match args.tasks {
+        Some(-1) | None => None,
+        Some(n) if n < 0 => anyhow::bail!("--tasks {n}: expected a count ≥ 0 (or -1: keep)"),
+        Some(n) => Some(n),
+    };
+    let project = load_project(&settings.project).await?;
+    for w in project.warnings() {
+        printer.warn(w);
+    }
+    let opts = DeployOptions {
+        dry_run: args.dry_run,
+        tasks,
+        skip_task_definition: args.skip_task_definition,
+        revision: args.revision,
+        latest_task_definition: args.latest_task_definition,
+        force_new_deployment: args.force_new_deployment,
+        update_service: !args.no_update_service,
+        wait: !args.no_wait,
+        strict: args.strict,
+        watch: WatchOptions {
+            timeout: watch.timeout.unwrap_or(project.config().timeout),
+            poll_interval: watch.poll_interval,
+            wait_until: watch.wait_until,
+        },
+    };
+    deploy(&project, &opts, printer).await
 }

@@ -1,8 +1,10 @@
-//! `ecspress status` (being implemented for issue 4).
+//! `ecspress status`: the service, its deployments, auto scaling and recent events.
 
 use crate::cli::StatusArgs;
 use crate::exit::ExitStatus;
-use crate::output::Printer;
+use crate::ops::render::load_project;
+use crate::ops::status::status;
+use crate::output::{Event, Printer};
 use crate::settings::GlobalSettings;
 
 /// Run the command.
@@ -11,6 +13,11 @@ pub async fn run(
     settings: &GlobalSettings,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let _ = (args, settings, printer);
-    anyhow::bail!("ecspress status is not implemented yet")
+    let project = load_project(&settings.project).await?;
+    for w in project.warnings() {
+        printer.warn(w);
+    }
+    let report = status(&project, args.events).await?;
+    printer.event(&Event::Status(Box::new(report)));
+    Ok(ExitStatus::Success)
 }

@@ -1,16 +1,42 @@
-//! `ecspress wait` (being implemented for issue 4).
+//! `ecspress wait`: attach to the service's current deployment and wait for its verdict.
 
 use crate::cli::WaitArgs;
 use crate::exit::ExitStatus;
+use crate::ops::render::load_project;
+use crate::ops::watch::{WatchOptions, attach};
 use crate::output::Printer;
-use crate::settings::GlobalSettings;
+use crate::settings::{GlobalSettings, WatchSettings};
 
-/// Run the command.
+/// Run the command: cluster and service from the config, `--timeout` else the config's
+/// `timeout`; the exit status is the verdict's.
 pub async fn run(
     args: &WaitArgs,
     settings: &GlobalSettings,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let _ = (args, settings, printer);
-    anyhow::bail!("ecspress wait is not implemented yet")
+    let watch = WatchSettings::from_args(&args.watch)?;
+    let project = load_project(&settings.project).await?;
+    for w in project.warnings() {
+        printer.warn(w);
+    }
+    let config = project.config();
+    let Some(service) = config.service.as_deref().filter(|s| !s.is_empty()) else {
+        anyhow::bail!(
+            "{}: `service` is not set; ecspress wait needs the service to attach to",
+            project.config_path().display()
+        );
+    };
+    let opts = WatchOptions {
+        timeout: watch.timeout.unwrap_or(config.timeout),
+        poll_interval: watch.poll_interval,
+        wait_until: watch.wait_until,
+    };
+    attach(
+        project.clients().ecs.as_ref(),
+        &config.cluster,
+        service,
+        &opts,
+        printer,
+    )
+    .await
 }

@@ -1,5 +1,17 @@
 //! Pure types and functions: no I/O, no async, no AWS SDK types.
 //!
 //! - [`tfstate`]: Terraform state (format 4) indexed lazily, and the lookup address grammar.
+//! - [`revision`]: deploy/rollback decisions (previous revision, in-use checks, desired
+//!   count, RegisterTaskDefinition/CreateService/UpdateService/Tag inputs).
+//! - [`status`]: the `ecspress status` report and its text form.
+//! - [`normalize`]: canonical task/service definitions for diffing (AWS defaults, read-only
+//!   fields, order-insensitive lists).
+//! - [`diff`]: unified and structured diffs of two normalised definitions.
+//! - [`rollout`]: watched-deployment snapshots, verdict rules and progress reports.
 
+pub mod diff;
+pub mod normalize;
+pub mod revision;
+pub mod rollout;
+pub mod status;
 pub mod tfstate;

@@ -3,6 +3,16 @@
 //! - [`tfstate_source`]: fetch a Terraform state from a path, `file://`, `s3://`, `http(s)://`,
 //!   or via a `.terraform/terraform.tfstate` backend pointer.
 //! - [`render`]: load the config (two passes), set up plugins, render definition templates.
+//! - [`diff`]: render, describe, normalise and diff service and task definition (`diff`).
+//! - [`watch`]: follow our deployment to a verdict (`deploy`, `rollback`, `wait`).
+//! - [`deploy`]: register (only if changed), create/update the service, watch (`deploy`).
+//! - [`rollback`]: stop the deployment in progress, or deploy an older revision (`rollback`).
+//! - [`status`]: the service, its deployments, auto scaling and events (`status`).
 
+pub mod deploy;
+pub mod diff;
 pub mod render;
+pub mod rollback;
+pub mod status;
 pub mod tfstate_source;
+pub mod watch;

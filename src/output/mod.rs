@@ -12,7 +12,9 @@
 //! `NO_COLOR` (any non-empty value, <https://no-color.org>) turns colors off unless
 //! `--color always`.
 
+mod diff;
 mod error;
+mod progress;
 
 use std::io::{IsTerminal, Write};
 use std::time::SystemTime;
@@ -80,6 +82,123 @@ pub enum Event {
         /// The message.
         message: String,
     },
+    /// The watcher found the deployment it follows (`deploy`, `rollback`, `wait`).
+    DeploymentStarted {
+        /// Cluster name.
+        cluster: String,
+        /// Service name.
+        service: String,
+        /// The service deployment followed (absent in `deployments` fallback mode).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        service_deployment_arn: Option<String>,
+        /// Our `deployments[]` id (`ecs-svc/...`), when known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        deployment_id: Option<String>,
+        /// The task definition being deployed, when known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        task_definition: Option<String>,
+        /// `service_deployment` (DescribeServiceDeployments) or `deployments` (fallback:
+        /// `deployments[]` + `rolloutState`).
+        tracking: String,
+    },
+    /// The watched deployment's state changed (status, counts, deployments).
+    Progress(crate::model::rollout::ProgressReport),
+    /// A new service event (`events[]`), oldest first, each once.
+    ServiceEvent {
+        /// Event id.
+        id: String,
+        /// When ECS recorded it (RFC 3339).
+        created_at: String,
+        /// The message.
+        message: String,
+    },
+    /// A task of the watched deployment stopped (why, with container exit codes).
+    TaskStopped(crate::model::rollout::StoppedTask),
+    /// How the watch ended: exactly one per watch, its last event.
+    Verdict(crate::model::rollout::Verdict),
+    /// `deploy`: a new task definition revision was registered.
+    TaskDefinitionRegistered {
+        /// Its ARN.
+        arn: String,
+    },
+    /// `deploy`: an existing task definition revision is used (`reason` says why).
+    TaskDefinitionSelected {
+        /// Its ARN.
+        arn: String,
+        /// Unchanged from the running revision, `--revision N`, ...
+        reason: String,
+    },
+    /// `deploy`: the service did not exist and was created.
+    ServiceCreated {
+        /// The new service's ARN.
+        service_arn: String,
+        /// Its task definition.
+        task_definition: String,
+        /// Its desired count.
+        desired_count: Option<i64>,
+    },
+    /// `deploy`/`rollback`: UpdateService was called.
+    ServiceUpdated {
+        /// The service ARN.
+        service_arn: String,
+        /// The task definition sent.
+        task_definition: Option<String>,
+        /// The desired count sent (None = kept).
+        desired_count: Option<i64>,
+        /// The service attributes sent (`networkConfiguration`, ...).
+        attributes: Vec<String>,
+        /// Whether ECS started a new deployment.
+        new_deployment: bool,
+    },
+    /// `deploy`: service tags changed (TagResource / UntagResource).
+    TagsUpdated {
+        /// The tagged resource.
+        resource: String,
+        /// Keys added or changed.
+        set: Vec<String>,
+        /// Keys removed.
+        removed: Vec<String>,
+    },
+    /// `--dry-run`: a mutating call that was NOT made, with the exact input it would send.
+    DryRunCall {
+        /// The API operation (`UpdateService`, ...).
+        operation: String,
+        /// Its input, in the AWS API JSON shape.
+        input: Value,
+    },
+    /// `rollback`: what is rolled back, and how (`stop_deployment` or `previous_revision`).
+    RollbackPlanned {
+        /// `stop_deployment` | `previous_revision`.
+        method: String,
+        /// The task definition rolled back from.
+        from: String,
+        /// The task definition rolled back to (None: ECS restores the source revision).
+        to: Option<String>,
+        /// The service deployment stopped, for `stop_deployment`.
+        service_deployment_arn: Option<String>,
+    },
+    /// `rollback --deregister-task-definition`: a revision was deregistered.
+    TaskDefinitionDeregistered {
+        /// Its ARN.
+        arn: String,
+    },
+    /// `status`: the whole report.
+    Status(Box<crate::model::status::ServiceStatus>),
+    /// A note that is neither a warning nor data (`no new deployment`, `dry run: ...`).
+    Info {
+        /// The message.
+        message: String,
+    },
+    /// `diff` (and deploy `--dry-run`): one definition's normalised diff, live → local.
+    Diff {
+        /// `service` or `taskdef`.
+        kind: String,
+        /// Whether the two sides differ.
+        changed: bool,
+        /// Headers, structured changes and the unified text.
+        #[serde(flatten)]
+        diff: crate::model::diff::DefinitionDiff,
+    },
     /// The command failed; the last record of a failed run.
     Error {
         /// The top-level message.
@@ -91,6 +210,57 @@ pub enum Event {
     },
 }
 
+/// Where operations send their events: the [`Printer`], or a [`RecordingSink`] in tests.
+pub trait EventSink: Send + Sync {
+    /// Handle one event.
+    fn emit(&self, event: Event);
+    /// Called once per poll by long-running operations (the watcher): lets a renderer animate
+    /// or print a heartbeat when nothing changed for a while.
+    fn tick(&self) {}
+}
+
+impl EventSink for Printer {
+    fn emit(&self, event: Event) {
+        self.event(&event);
+    }
+
+    fn tick(&self) {
+        if self.format == OutputFormat::Text {
+            self.progress.heartbeat(self);
+        }
+    }
+}
+
+/// An [`EventSink`] that keeps every event (tests, and callers that post-process events).
+#[derive(Debug, Default)]
+pub struct RecordingSink {
+    events: std::sync::Mutex<Vec<Event>>,
+}
+
+impl RecordingSink {
+    /// An empty recorder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every event so far, in order.
+    pub fn events(&self) -> Vec<Event> {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl EventSink for RecordingSink {
+    fn emit(&self, event: Event) {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(event);
+    }
+}
+
 /// Writes events and data; the single place that knows about terminals and colors.
 #[derive(Debug, Clone)]
 pub struct Printer {
@@ -98,6 +268,8 @@ pub struct Printer {
     color_stdout: bool,
     color_stderr: bool,
     stderr_tty: bool,
+    /// Live watch progress (bar on a terminal, heartbeat lines otherwise).
+    progress: std::sync::Arc<progress::ProgressView>,
 }
 
 fn no_color_env() -> bool {
@@ -123,6 +295,7 @@ impl Printer {
             color_stdout: color_stdout && format == OutputFormat::Text,
             color_stderr,
             stderr_tty,
+            progress: Default::default(),
         }
     }
 
@@ -175,6 +348,105 @@ impl Printer {
                 }
             }
             Event::Warning { message } => self.warn(message),
+            Event::DeploymentStarted { .. }
+            | Event::Progress(_)
+            | Event::ServiceEvent { .. }
+            | Event::TaskStopped(_)
+            | Event::Verdict(_) => self.progress.render(self, event),
+            Event::TaskDefinitionRegistered { arn } => {
+                self.status("Registered", &format!("task definition {}", short_td(arn)));
+            }
+            Event::TaskDefinitionSelected { arn, reason } => {
+                self.status(
+                    "Using",
+                    &format!("task definition {} ({reason})", short_td(arn)),
+                );
+            }
+            Event::ServiceCreated {
+                service_arn,
+                task_definition,
+                desired_count,
+            } => {
+                let count = desired_count.map_or(String::new(), |n| format!(", desiredCount {n}"));
+                self.status(
+                    "Created",
+                    &format!(
+                        "service {service_arn} with {}{count}",
+                        short_td(task_definition)
+                    ),
+                );
+            }
+            Event::ServiceUpdated {
+                service_arn,
+                task_definition,
+                desired_count,
+                attributes,
+                new_deployment,
+            } => {
+                let mut what = Vec::new();
+                if let Some(td) = task_definition {
+                    what.push(format!("task definition {}", short_td(td)));
+                }
+                if let Some(n) = desired_count {
+                    what.push(format!("desiredCount {n}"));
+                }
+                if !attributes.is_empty() {
+                    what.push(attributes.join(", "));
+                }
+                let name = service_arn.rsplit('/').next().unwrap_or(service_arn);
+                let tail = if *new_deployment {
+                    "; new deployment started"
+                } else {
+                    ""
+                };
+                self.status(
+                    "Updated",
+                    &format!("service {name}: {}{tail}", what.join(", ")),
+                );
+            }
+            Event::TagsUpdated { set, removed, .. } => {
+                let mut parts = Vec::new();
+                if !set.is_empty() {
+                    parts.push(format!("set {}", set.join(", ")));
+                }
+                if !removed.is_empty() {
+                    parts.push(format!("removed {}", removed.join(", ")));
+                }
+                self.status("Tagged", &format!("service: {}", parts.join("; ")));
+            }
+            Event::DryRunCall { operation, input } => {
+                self.status("Would call", &format!("{operation} with (stdout):"));
+                self.data(&pretty_json(input));
+            }
+            Event::RollbackPlanned {
+                from,
+                to,
+                service_deployment_arn,
+                ..
+            } => match (to, service_deployment_arn) {
+                (Some(to), _) => self.status(
+                    "Rolling back",
+                    &format!("{} → {}", short_td(from), short_td(to)),
+                ),
+                (None, Some(arn)) => self.status(
+                    "Rolling back",
+                    &format!(
+                        "stopping deployment {} of {} (StopServiceDeployment ROLLBACK)",
+                        arn.rsplit('/').next().unwrap_or(arn),
+                        short_td(from)
+                    ),
+                ),
+                (None, None) => self.status("Rolling back", short_td(from)),
+            },
+            Event::TaskDefinitionDeregistered { arn } => {
+                self.status(
+                    "Deregistered",
+                    &format!("task definition {}", short_td(arn)),
+                );
+            }
+            Event::Status(report) => self.data(&report.text()),
+            Event::Info { message } => self.status("Note", message),
+            Event::Diff { kind, diff: d, .. } => diff::render(self, kind, d),
             Event::Error { .. } => {}
         }
     }
@@ -202,13 +474,16 @@ impl Printer {
 
     /// Write one line to stderr; plain timestamped when stderr is not a terminal.
     fn stderr_line(&self, line: &str) {
-        let mut err = std::io::stderr().lock();
-        let _ = if self.stderr_tty {
-            writeln!(err, "{line}")
-        } else {
-            let ts = humantime::format_rfc3339_seconds(SystemTime::now());
-            writeln!(err, "{ts} {}", line.trim_start())
-        };
+        // A live progress bar is hidden while the line is written, then redrawn below it.
+        self.progress.suspend(|| {
+            let mut err = std::io::stderr().lock();
+            let _ = if self.stderr_tty {
+                writeln!(err, "{line}")
+            } else {
+                let ts = humantime::format_rfc3339_seconds(SystemTime::now());
+                writeln!(err, "{ts} {}", line.trim_start())
+            };
+        });
     }
 
     pub(crate) fn paint_stderr(&self, text: &str, style: Style) -> String {
@@ -221,9 +496,11 @@ impl Printer {
 
     /// Raw stderr text (multi-line blocks such as error reports); no timestamp.
     pub(crate) fn stderr_block(&self, text: &str) {
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(text.as_bytes());
-        let _ = err.flush();
+        self.progress.suspend(|| {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(text.as_bytes());
+            let _ = err.flush();
+        });
     }
 }
 
@@ -235,6 +512,11 @@ pub fn json_line(event: &Event, at: SystemTime) -> String {
     let data = value.get("data").cloned().unwrap_or(Value::Null);
     let time = Value::String(humantime::format_rfc3339_millis(at).to_string());
     format!("{{\"type\":{kind},\"time\":{time},\"data\":{data}}}")
+}
+
+/// `family:N` of a task definition ARN (names pass through).
+fn short_td(arn: &str) -> &str {
+    crate::model::revision::short_name(arn)
 }
 
 /// JSON with two-space indentation and keys in sorted (stable) order.

@@ -4,6 +4,9 @@
 mod support;
 
 mod cli;
+mod deploy_cli;
+mod diff_cli;
 mod render_aws;
 mod sim_http;
 mod tfstate_cli;
+mod watch_cli;

@@ -1,0 +1,722 @@
+//! `ecspress deploy`: render → describe → register the task definition only when it changed
+//! → one CreateService or UpdateService → watch the rollout to a verdict.
+//!
+//! The order is the safety argument:
+//! 1. everything is rendered and checked (unknown fields, required keys) before the first AWS
+//!    call, so a template error never leaves a half-done deploy;
+//! 2. every read happens before the first write, and every refusal (CODE_DEPLOY controller,
+//!    DRAINING service, missing rollback target) is decided from those reads;
+//! 3. writes are few and in a fixed order: RegisterTaskDefinition (only when the normalised
+//!    content differs from the revision the service runs: ecspresso registers on every
+//!    deploy, which floods the family with identical revisions), then ONE UpdateService
+//!    carrying the task definition and the service attributes together (ecspresso #961: two
+//!    calls start two deployments), then TagResource/UntagResource (UpdateService has no tags);
+//! 4. `--dry-run` runs steps 1–2, prints the diff (as `ecspress diff` does) and the exact inputs
+//!    of step 3 instead of sending them.
+//!
+//! The inputs themselves are built by pure functions in [`crate::model::revision`].
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, anyhow, bail};
+use serde_json::{Value, json};
+
+use crate::aws::codec;
+use crate::aws::ecs::EcsApi;
+use crate::exit::ExitStatus;
+use crate::model::normalize::{self, NormalizeOptions};
+use crate::model::revision::{self, DeploymentRef, UpdatePlan, short_name};
+use crate::ops::diff;
+use crate::ops::render::Project;
+use crate::ops::watch::{self, WatchOptions, WatchTarget};
+use crate::output::{Event, EventSink};
+
+/// Refusals decided before any change; callers (and tests) branch on them.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// The service is deployed by AWS CodeDeploy (blue/green); ECS rejects task definition
+    /// changes through UpdateService for it (InvalidParameterException "Unable to update task
+    /// definition on services with a CODE_DEPLOY deployment controller").
+    #[error(
+        "deploying CODE_DEPLOY services is not supported yet (issue #5): service {service} in cluster {cluster} uses the CODE_DEPLOY deployment controller, so its deployments must go through AWS CodeDeploy; nothing was changed"
+    )]
+    CodeDeployNotSupported {
+        /// Cluster.
+        cluster: String,
+        /// Service.
+        service: String,
+    },
+    /// EXTERNAL controller: task sets are managed by another tool.
+    #[error(
+        "service {service} in cluster {cluster} uses the EXTERNAL deployment controller (task sets managed outside ECS); ecspress cannot deploy it; nothing was changed"
+    )]
+    ExternalNotSupported {
+        /// Cluster.
+        cluster: String,
+        /// Service.
+        service: String,
+    },
+    /// DRAINING: DeleteService was called; the service cannot be updated.
+    #[error(
+        "service {service} in cluster {cluster} is DRAINING (being deleted); wait until it is INACTIVE, then deploy creates it again"
+    )]
+    Draining {
+        /// Cluster.
+        cluster: String,
+        /// Service.
+        service: String,
+    },
+    /// `--strict` and fields the AWS API model does not know.
+    #[error("{file}: fields unknown to the AWS API model (--strict): {}", fields.join(", "))]
+    UnknownFields {
+        /// The definition file.
+        file: String,
+        /// Their paths.
+        fields: Vec<String>,
+    },
+}
+
+/// Resolved `deploy` flags.
+#[derive(Debug, Clone)]
+pub struct DeployOptions {
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--tasks`.
+    pub tasks: Option<i32>,
+    /// `--skip-task-definition`.
+    pub skip_task_definition: bool,
+    /// `--revision` (with `--skip-task-definition`).
+    pub revision: Option<u32>,
+    /// `--latest-task-definition`.
+    pub latest_task_definition: bool,
+    /// `--force-new-deployment`.
+    pub force_new_deployment: bool,
+    /// Not `--no-update-service`.
+    pub update_service: bool,
+    /// Not `--no-wait`.
+    pub wait: bool,
+    /// `--strict`.
+    pub strict: bool,
+    /// How to watch.
+    pub watch: WatchOptions,
+}
+
+/// Cluster and service names of a project, and where they came from.
+#[derive(Debug, Clone)]
+pub(crate) struct ServiceRef {
+    pub cluster: String,
+    pub service: String,
+}
+
+impl ServiceRef {
+    pub(crate) fn of(project: &Project) -> anyhow::Result<Self> {
+        let config = project.config();
+        let service = config.service.clone().ok_or_else(|| {
+            anyhow!(
+                "{}: no `service` in the config; this command needs the service name",
+                project.config_path().display()
+            )
+        })?;
+        Ok(ServiceRef {
+            cluster: config.cluster.clone(),
+            service,
+        })
+    }
+
+    pub(crate) async fn describe(&self, ecs: &dyn EcsApi) -> anyhow::Result<Option<Value>> {
+        ecs.describe_service(&self.cluster, &self.service)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot describe service {} in cluster {}",
+                    self.service, self.cluster
+                )
+            })
+    }
+
+    /// Refuse controllers this issue does not deploy, and DRAINING services.
+    pub(crate) fn check_deployable(
+        &self,
+        live: Option<&Value>,
+        file: Option<&Value>,
+    ) -> Result<(), DeployError> {
+        let controller = live.or(file).map(revision::controller_of).unwrap_or("ECS");
+        let (cluster, service) = (self.cluster.clone(), self.service.clone());
+        match controller {
+            "CODE_DEPLOY" => return Err(DeployError::CodeDeployNotSupported { cluster, service }),
+            "EXTERNAL" => return Err(DeployError::ExternalNotSupported { cluster, service }),
+            _ => {}
+        }
+        if live.and_then(|l| l.get("status")).and_then(Value::as_str) == Some("DRAINING") {
+            return Err(DeployError::Draining { cluster, service });
+        }
+        Ok(())
+    }
+}
+
+/// Epoch seconds now.
+pub(crate) fn now_epoch() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+fn display(project: &Project, path: Option<&std::path::Path>) -> String {
+    path.map(|p| {
+        p.strip_prefix(
+            project
+                .config_path()
+                .parent()
+                .unwrap_or(std::path::Path::new("")),
+        )
+        .unwrap_or(p)
+        .display()
+        .to_string()
+    })
+    .unwrap_or_default()
+}
+
+/// Report fields the AWS model does not know: warnings, or an error with `--strict`.
+fn check_unknown(
+    file: String,
+    fields: Vec<String>,
+    strict: bool,
+    sink: &dyn EventSink,
+) -> Result<(), DeployError> {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    if strict {
+        return Err(DeployError::UnknownFields { file, fields });
+    }
+    sink.emit(Event::Warning {
+        message: format!(
+            "{file}: fields unknown to the AWS API model are not sent: {} (--strict makes this an error)",
+            fields.join(", ")
+        ),
+    });
+    Ok(())
+}
+
+/// Render the service definition (if the config names one) and check its fields.
+pub(crate) async fn render_service(
+    project: &Project,
+    strict: bool,
+    sink: &dyn EventSink,
+) -> anyhow::Result<Option<Value>> {
+    let Some(path) = project.config().service_definition.as_deref() else {
+        return Ok(None);
+    };
+    let v = project.render_service_definition().await?;
+    check_unknown(
+        display(project, Some(path)),
+        codec::unknown_service_fields(&v),
+        strict,
+        sink,
+    )?;
+    Ok(Some(v))
+}
+
+/// Render the task definition, check its fields, and return the RegisterTaskDefinition input.
+pub(crate) async fn render_task(
+    project: &Project,
+    strict: bool,
+    sink: &dyn EventSink,
+) -> anyhow::Result<Value> {
+    let v = project.render_task_definition().await?;
+    let file = display(project, project.config().task_definition.as_deref());
+    check_unknown(
+        file.clone(),
+        codec::unknown_task_definition_fields(&v),
+        strict,
+        sink,
+    )?;
+    let input = revision::register_input(&v);
+    // The codec defaults missing required members to empty values; say what is missing.
+    if input
+        .get("family")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        bail!("{file}: the task definition has no `family`");
+    }
+    if input
+        .get("containerDefinitions")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty)
+    {
+        bail!("{file}: the task definition has no `containerDefinitions`");
+    }
+    Ok(input)
+}
+
+/// Whether a register input and a described revision have the same normalised content.
+fn same_task_definition(input: &Value, live: &Value, ignore_tags: &[String]) -> bool {
+    let opts = NormalizeOptions::new(ignore_tags);
+    normalize::task_definition_for_diff(input, &opts)
+        == normalize::task_definition_for_diff(live, &opts)
+}
+
+/// Whether the service file would change any attribute of the live service (the same
+/// normalisation `diff` shows; what the file leaves to AWS is no difference).
+fn service_attributes_differ(file: &Value, live: &Value, ignore_tags: &[String]) -> bool {
+    let opts = NormalizeOptions::new(ignore_tags).for_service_pair(Some(live), file);
+    let strip = |v: Value| {
+        let mut v = v;
+        if let Some(m) = v.as_object_mut() {
+            // Decided elsewhere: desiredCount (its own rule), tags (Tag/UntagResource).
+            m.remove("desiredCount");
+            m.remove("tags");
+        }
+        v
+    };
+    strip(normalize::service_for_diff(file, &opts))
+        != strip(normalize::service_for_diff(live, &opts))
+}
+
+/// Where the task definition comes from.
+enum TaskDefinitionChoice {
+    /// Use this existing revision; `reason` is shown.
+    Existing { arn: String, reason: String },
+    /// Register this input.
+    Register { input: Value },
+}
+
+/// The newest ACTIVE revision of `family`, if any.
+async fn latest_of(ecs: &dyn EcsApi, family: &str) -> anyhow::Result<Option<String>> {
+    Ok(ecs
+        .list_task_definitions(family)
+        .await
+        .with_context(|| format!("cannot list the task definitions of family {family}"))?
+        .into_iter()
+        .find(|a| revision::family_of(a) == family))
+}
+
+async fn choose_task_definition(
+    project: &Project,
+    ecs: &dyn EcsApi,
+    live: Option<&Value>,
+    rendered: Option<&Value>,
+    opts: &DeployOptions,
+    sink: &dyn EventSink,
+) -> anyhow::Result<TaskDefinitionChoice> {
+    let running = live
+        .and_then(|l| l.get("taskDefinition"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    // The family flags refer to: the running one, else the file's (rendered only now when
+    // the flags made it unnecessary so far).
+    let family = || async {
+        match (&running, rendered) {
+            (Some(r), _) => Ok::<_, anyhow::Error>(revision::family_of(r).to_owned()),
+            (None, Some(input)) => Ok(input["family"].as_str().unwrap_or_default().to_owned()),
+            (None, None) => {
+                let input = render_task(project, opts.strict, sink).await?;
+                Ok(input["family"].as_str().unwrap_or_default().to_owned())
+            }
+        }
+    };
+    if let Some(n) = opts.revision {
+        let name = format!("{}:{n}", family().await?);
+        let td = ecs
+            .describe_task_definition(&name)
+            .await
+            .with_context(|| format!("--revision {n}: cannot describe task definition {name}"))?;
+        let arn = td
+            .get("taskDefinitionArn")
+            .and_then(Value::as_str)
+            .unwrap_or(&name)
+            .to_owned();
+        return Ok(TaskDefinitionChoice::Existing {
+            arn,
+            reason: format!("--revision {n}"),
+        });
+    }
+    if opts.latest_task_definition || (opts.skip_task_definition && running.is_none()) {
+        let family = family().await?;
+        let arn = latest_of(ecs, &family)
+            .await?
+            .ok_or_else(|| anyhow!("family {family} has no ACTIVE task definition revision"))?;
+        return Ok(TaskDefinitionChoice::Existing {
+            arn,
+            reason: "the newest ACTIVE revision of the family".into(),
+        });
+    }
+    if opts.skip_task_definition {
+        let arn = running.unwrap_or_default();
+        return Ok(TaskDefinitionChoice::Existing {
+            arn,
+            reason: "--skip-task-definition: the revision the service runs".into(),
+        });
+    }
+    let input = match rendered {
+        Some(input) => input.clone(),
+        None => render_task(project, opts.strict, sink).await?,
+    };
+    let family = input["family"].as_str().unwrap_or_default().to_owned();
+    // Compare with the revision the service runs (same family), else the family's newest.
+    let (base, what) = match &running {
+        Some(r) if revision::family_of(r) == family => {
+            (Some(r.clone()), "the revision the service runs")
+        }
+        _ => (
+            latest_of(ecs, &family).await?,
+            "the newest revision of the family",
+        ),
+    };
+    if let Some(base) = base {
+        let described = ecs
+            .describe_task_definition(&base)
+            .await
+            .with_context(|| format!("cannot describe task definition {base}"))?;
+        if same_task_definition(&input, &described, &project.config().ignore.tags) {
+            return Ok(TaskDefinitionChoice::Existing {
+                arn: described
+                    .get("taskDefinitionArn")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&base)
+                    .to_owned(),
+                reason: format!("unchanged from {what}; not registering a new revision"),
+            });
+        }
+    }
+    Ok(TaskDefinitionChoice::Register { input })
+}
+
+fn string_field(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Run `deploy`.
+pub async fn deploy(
+    project: &Project,
+    opts: &DeployOptions,
+    sink: &dyn EventSink,
+) -> anyhow::Result<ExitStatus> {
+    let target = ServiceRef::of(project)?;
+    let ecs = project.clients().ecs.clone();
+    let ecs = ecs.as_ref();
+
+    // 1. Render before touching AWS.
+    let service_file = render_service(project, opts.strict, sink).await?;
+    let rendered_task = if opts.skip_task_definition || opts.latest_task_definition {
+        None
+    } else {
+        Some(render_task(project, opts.strict, sink).await?)
+    };
+
+    // 2. Read.
+    let live = target.describe(ecs).await?;
+    target.check_deployable(live.as_ref(), service_file.as_ref())?;
+    if live.is_none() && service_file.is_none() {
+        bail!(
+            "service {} does not exist in cluster {} and the config has no service_definition to create it from",
+            target.service,
+            target.cluster
+        );
+    }
+
+    // 3. The task definition.
+    let choice = choose_task_definition(
+        project,
+        ecs,
+        live.as_ref(),
+        rendered_task.as_ref(),
+        opts,
+        sink,
+    )
+    .await?;
+    if opts.dry_run {
+        return dry_run(
+            project,
+            &target,
+            live.as_ref(),
+            service_file.as_ref(),
+            choice,
+            opts,
+            sink,
+        )
+        .await;
+    }
+    let task_definition = match choice {
+        TaskDefinitionChoice::Existing { arn, reason } => {
+            sink.emit(Event::TaskDefinitionSelected {
+                arn: arn.clone(),
+                reason,
+            });
+            arn
+        }
+        TaskDefinitionChoice::Register { input } => {
+            let family = input["family"].as_str().unwrap_or_default().to_owned();
+            let td = ecs
+                .register_task_definition(&input)
+                .await
+                .with_context(|| format!("cannot register task definition family {family}"))?;
+            let arn = string_field(&td, "taskDefinitionArn")
+                .ok_or_else(|| anyhow!("RegisterTaskDefinition {family}: no ARN in the answer"))?;
+            sink.emit(Event::TaskDefinitionRegistered { arn: arn.clone() });
+            arn
+        }
+    };
+
+    // 4. One CreateService or UpdateService.
+    let (after, started_after) = match &live {
+        None => {
+            let file = service_file.as_ref().unwrap_or(&Value::Null);
+            let input = revision::create_service_input(
+                file,
+                &target.cluster,
+                &target.service,
+                &task_definition,
+                opts.tasks,
+            );
+            let started_after = revision::started_after(None, now_epoch());
+            let created = ecs.create_service(&input).await.with_context(|| {
+                format!(
+                    "cannot create service {} in cluster {}",
+                    target.service, target.cluster
+                )
+            })?;
+            sink.emit(Event::ServiceCreated {
+                service_arn: string_field(&created, "serviceArn").unwrap_or_default(),
+                task_definition: task_definition.clone(),
+                desired_count: input.get("desiredCount").and_then(Value::as_i64),
+            });
+            (DeploymentRef::of(&created), started_after)
+        }
+        Some(live) => {
+            let (input, attributes) = update_input(
+                project,
+                &target,
+                live,
+                service_file.as_ref(),
+                &task_definition,
+                opts,
+            );
+            let before = DeploymentRef::of(live);
+            let started_after = revision::started_after(Some(live), now_epoch());
+            let updated = ecs.update_service(&input).await.with_context(|| {
+                format!(
+                    "cannot update service {} in cluster {}",
+                    target.service, target.cluster
+                )
+            })?;
+            let after = DeploymentRef::of(&updated);
+            let new_deployment = before.started_new(&after);
+            let service_arn = string_field(&updated, "serviceArn")
+                .or_else(|| string_field(live, "serviceArn"))
+                .unwrap_or_default();
+            sink.emit(Event::ServiceUpdated {
+                service_arn: service_arn.clone(),
+                task_definition: Some(task_definition.clone()),
+                desired_count: input.get("desiredCount").and_then(Value::as_i64),
+                attributes,
+                new_deployment,
+            });
+            if opts.update_service
+                && let Some(file) = &service_file
+            {
+                apply_tags(
+                    ecs,
+                    &service_arn,
+                    file,
+                    live,
+                    &project.config().ignore.tags,
+                    sink,
+                )
+                .await?;
+            }
+            if !new_deployment {
+                sink.emit(Event::Info {
+                    message: format!(
+                        "no new deployment: service {} already runs {} with these settings (--force-new-deployment starts one anyway)",
+                        target.service,
+                        short_name(&task_definition)
+                    ),
+                });
+                return Ok(ExitStatus::Success);
+            }
+            (after, started_after)
+        }
+    };
+
+    // 5. Watch.
+    if !opts.wait {
+        sink.emit(Event::Info {
+            message: "not waiting (--no-wait); `ecspress wait` follows the deployment".into(),
+        });
+        return Ok(ExitStatus::Success);
+    }
+    let watch_target = WatchTarget {
+        cluster: target.cluster.clone(),
+        service: target.service.clone(),
+        service_deployment_arn: after.service_deployment_arn,
+        deployment_id: after.deployment_id,
+        started_after: Some(started_after),
+        task_definition: Some(task_definition),
+    };
+    watch::watch(ecs, &watch_target, &opts.watch, sink).await
+}
+
+/// The UpdateService input and the names of the attributes it carries.
+fn update_input(
+    project: &Project,
+    target: &ServiceRef,
+    live: &Value,
+    service_file: Option<&Value>,
+    task_definition: &str,
+    opts: &DeployOptions,
+) -> (Value, Vec<String>) {
+    let attributes_from = service_file.filter(|file| {
+        opts.update_service && service_attributes_differ(file, live, &project.config().ignore.tags)
+    });
+    let plan = UpdatePlan {
+        cluster: &target.cluster,
+        service: &target.service,
+        task_definition: Some(task_definition),
+        attributes_from,
+        desired_count: revision::update_desired_count(opts.tasks, service_file, live),
+        force_new_deployment: opts.force_new_deployment,
+    };
+    let input = revision::update_service_input(&plan, live);
+    let attributes = input
+        .as_object()
+        .map(|m| {
+            m.keys()
+                .filter(|k| revision::UPDATE_ATTRIBUTES.contains(&k.as_str()))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    (input, attributes)
+}
+
+/// TagResource / UntagResource for the service's tag delta.
+async fn apply_tags(
+    ecs: &dyn EcsApi,
+    service_arn: &str,
+    file: &Value,
+    live: &Value,
+    ignore: &[String],
+    sink: &dyn EventSink,
+) -> anyhow::Result<()> {
+    let delta = revision::tag_delta(file, live, ignore);
+    if delta.is_empty() {
+        return Ok(());
+    }
+    if !delta.set.is_empty() {
+        ecs.tag_resource(service_arn, &delta.set)
+            .await
+            .with_context(|| format!("cannot tag {service_arn}"))?;
+    }
+    if !delta.remove.is_empty() {
+        ecs.untag_resource(service_arn, &delta.remove)
+            .await
+            .with_context(|| format!("cannot untag {service_arn}"))?;
+    }
+    sink.emit(Event::TagsUpdated {
+        resource: service_arn.to_owned(),
+        set: delta.set.iter().map(|(k, _)| k.clone()).collect(),
+        removed: delta.remove,
+    });
+    Ok(())
+}
+
+/// `--dry-run`: the diff, then every mutating call deploy would make, with its exact input.
+async fn dry_run(
+    project: &Project,
+    target: &ServiceRef,
+    live: Option<&Value>,
+    service_file: Option<&Value>,
+    choice: TaskDefinitionChoice,
+    opts: &DeployOptions,
+    sink: &dyn EventSink,
+) -> anyhow::Result<ExitStatus> {
+    // What would change, as `ecspress diff` shows it (its unknown-field warnings were already
+    // given by the render step above).
+    let report = diff::diff_project(
+        project,
+        diff::DiffOptions {
+            strict: opts.strict,
+        },
+    )
+    .await?;
+    for side in report.sides {
+        sink.emit(Event::Diff {
+            kind: side.kind.as_str().to_owned(),
+            changed: side.diff.has_changes(),
+            diff: side.diff,
+        });
+    }
+    let task_definition = match choice {
+        TaskDefinitionChoice::Existing { arn, reason } => {
+            sink.emit(Event::TaskDefinitionSelected {
+                arn: arn.clone(),
+                reason,
+            });
+            arn
+        }
+        TaskDefinitionChoice::Register { input } => {
+            // The new revision's ARN exists only after registering; the bare family stands in
+            // for it (UpdateService resolves a family to its newest ACTIVE revision, which is
+            // the one just registered).
+            let family = input["family"].as_str().unwrap_or_default().to_owned();
+            sink.emit(Event::DryRunCall {
+                operation: "RegisterTaskDefinition".into(),
+                input,
+            });
+            family
+        }
+    };
+    match live {
+        None => {
+            let input = revision::create_service_input(
+                service_file.unwrap_or(&Value::Null),
+                &target.cluster,
+                &target.service,
+                &task_definition,
+                opts.tasks,
+            );
+            sink.emit(Event::DryRunCall {
+                operation: "CreateService".into(),
+                input,
+            });
+        }
+        Some(live) => {
+            let (input, _) =
+                update_input(project, target, live, service_file, &task_definition, opts);
+            sink.emit(Event::DryRunCall {
+                operation: "UpdateService".into(),
+                input,
+            });
+            if opts.update_service
+                && let Some(file) = service_file
+            {
+                let delta = revision::tag_delta(file, live, &project.config().ignore.tags);
+                let arn = string_field(live, "serviceArn").unwrap_or_default();
+                if !delta.set.is_empty() {
+                    let tags: Vec<Value> = delta
+                        .set
+                        .iter()
+                        .map(|(k, v)| json!({"key": k, "value": v}))
+                        .collect();
+                    sink.emit(Event::DryRunCall {
+                        operation: "TagResource".into(),
+                        input: json!({"resourceArn": arn, "tags": tags}),
+                    });
+                }
+                if !delta.remove.is_empty() {
+                    sink.emit(Event::DryRunCall {
+                        operation: "UntagResource".into(),
+                        input: json!({"resourceArn": arn, "tagKeys": delta.remove}),
+                    });
+                }
+            }
+        }
+    }
+    sink.emit(Event::Info {
+        message: "dry run: nothing was changed".into(),
+    });
+    Ok(ExitStatus::Success)
+}
