@@ -823,3 +823,61 @@ async fn json_event_stream_of_a_successful_deploy() {
         .collect();
     insta::assert_json_snapshot!(skeleton);
 }
+
+/// `status` reads auto scaling from Application Auto Scaling: ECS from the simulator, App Auto
+/// Scaling from moto (per-service endpoint variables, as a CI job would mix them).
+#[tokio::test(flavor = "multi_thread")]
+async fn status_shows_auto_scaling_from_application_auto_scaling() {
+    use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+    let (sim, dir) = deployed(0.005, |_| {}).await;
+    let cfg = crate::support::moto::sdk_config().await;
+    // moto checks the ECS service exists on its side before it takes a scalable target.
+    let moto_ecs = aws_sdk_ecs::Client::new(&cfg);
+    let _ = moto_ecs.create_cluster().cluster_name("hello").send().await;
+    moto_ecs
+        .register_task_definition()
+        .family("hello")
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("app")
+                .image("nginx")
+                .memory(128)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let _ = moto_ecs
+        .create_service()
+        .cluster("hello")
+        .service_name("hello")
+        .task_definition("hello")
+        .desired_count(2)
+        .send()
+        .await;
+    let aas = aws_sdk_applicationautoscaling::Client::new(&cfg);
+    aas.register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id("service/hello/hello")
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(2)
+        .max_capacity(6)
+        .send()
+        .await
+        .unwrap();
+    let moto = crate::support::moto::endpoint();
+    let env = [("AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING", moto)];
+    let o = ecspress(&sim, dir.path(), &env, &["--output", "json", "status"]);
+    expect_exit(&o, 0);
+    let record: Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON line");
+    let scaling = &record["data"]["auto_scaling"];
+    assert_eq!(
+        (scaling["min"].as_i64(), scaling["max"].as_i64()),
+        (Some(2), Some(6)),
+        "{record}"
+    );
+    assert_eq!(scaling["suspended_in"], false, "{record}");
+    let o = ecspress(&sim, dir.path(), &env, &["status"]);
+    expect_exit(&o, 0);
+    assert!(!stdout(&o).contains("unavailable"), "{}", stdout(&o));
+}
