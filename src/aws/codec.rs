@@ -88,42 +88,9 @@ pub fn update_service_input(v: &Value) -> Result<UpdateServiceInput, CodecError>
     })
 }
 
-/// Read-only keys that describe output carries and register input does not: allowed in files
-/// (users paste `describe-task-definition` output) and stripped before registering.
-pub const TASK_DEFINITION_READ_ONLY: &[&str] = &[
-    "taskDefinitionArn",
-    "revision",
-    "status",
-    "requiresAttributes",
-    "compatibilities",
-    "registeredAt",
-    "registeredBy",
-    "deregisteredAt",
-    "deleteRequestedAt",
-];
-
-/// Keys a service definition may carry that CreateService does not take: read-only
-/// DescribeServices output (`serviceArn`, counts, ...) that users paste.
-pub const SERVICE_READ_ONLY: &[&str] = &[
-    "serviceArn",
-    "clusterArn",
-    "status",
-    "runningCount",
-    "pendingCount",
-    "deployments",
-    "taskSets",
-    "events",
-    "createdAt",
-    "createdBy",
-    "roleArn",
-    "currentServiceDeployment",
-    "currentServiceRevisions",
-    "platformFamily",
-    "resourceManagementType",
-    "taskDefinition",
-    "serviceName",
-    "cluster",
-];
+/// Read-only keys allowed in files (users paste `describe-*` output); one list for the whole
+/// crate, kept with the other pure rules.
+pub use crate::model::revision::{SERVICE_READ_ONLY, TASK_DEFINITION_READ_ONLY};
 
 /// Keys (as paths like `containerDefinitions[0].futureField`) present in `original` but missing
 /// after a parse → serialize round trip through `shape`: fields the compiled SDK does not know.

@@ -12,17 +12,7 @@ use super::{
 
 /// Members DescribeTaskDefinition returns that RegisterTaskDefinition does not take (AWS API
 /// reference, `TaskDefinition`): identity, status and what ECS derives from the rest.
-pub const READ_ONLY: &[&str] = &[
-    "taskDefinitionArn",
-    "revision",
-    "status",
-    "requiresAttributes",
-    "compatibilities",
-    "registeredAt",
-    "registeredBy",
-    "deregisteredAt",
-    "deleteRequestedAt",
-];
+pub use crate::model::revision::TASK_DEFINITION_READ_ONLY as READ_ONLY;
 
 /// The canonical form of a task definition: a register input with AWS's defaults, sorted
 /// where order means nothing. Accepts the describe output (`{"taskDefinition": …, "tags": …}`)
