@@ -111,7 +111,11 @@ pub struct WatchArgs {
     /// Time between polls (jittered; backs off on throttling)
     #[arg(long, value_name = "DURATION", default_value = "1s")]
     pub poll_interval: String,
-    /// `deployed`: our deployment finished; `stable`: also no other deployment and running == desired
+    /// `deployed`: our deployment finished; `stable`: also no other deployment and running ==
+    /// desired; `stage:<STAGE>`: an ECS blue/green, linear or canary deployment reached (or
+    /// passed) that lifecycle stage, e.g. `stage:BAKE_TIME`; `paused`: a PAUSE hook awaits
+    /// `ecspress continue`; `codedeploy:<Event>`: that CodeDeploy lifecycle event ended, e.g.
+    /// `codedeploy:AllowTraffic`
     #[arg(long, value_name = "WHEN", default_value = "deployed")]
     pub wait_until: String,
 }

@@ -58,6 +58,50 @@ pub enum WaitUntil {
     Deployed,
     /// Additionally: no other deployment left and running == desired.
     Stable,
+    /// `stage:<STAGE>`: an ECS-native (BLUE_GREEN/LINEAR/CANARY) deployment reached or passed
+    /// this lifecycle stage (a name from [`crate::model::stages::ECS_STAGES`]).
+    Stage(&'static str),
+    /// `paused`: a PAUSE lifecycle hook of the deployment is AWAITING_ACTION.
+    Paused,
+    /// `codedeploy:<Event>`: the CodeDeploy lifecycle event ended (a name from
+    /// [`crate::model::stages::CODEDEPLOY_EVENTS`]).
+    CodeDeployEvent(&'static str),
+}
+
+impl WaitUntil {
+    /// Parse a `--wait-until` value.
+    pub fn parse(value: &str) -> anyhow::Result<Self> {
+        use crate::model::stages;
+        let lower = value.to_ascii_lowercase();
+        if let Some(stage) = lower.strip_prefix("stage:") {
+            return stages::ecs_stage(stage)
+                .map(WaitUntil::Stage)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--wait-until {value}: unknown ECS lifecycle stage; expected one of {}",
+                        stages::ECS_STAGES.join(", ")
+                    )
+                });
+        }
+        if let Some(event) = lower.strip_prefix("codedeploy:") {
+            return stages::codedeploy_event(event)
+                .map(WaitUntil::CodeDeployEvent)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--wait-until {value}: unknown CodeDeploy lifecycle event; expected one of {}",
+                        stages::CODEDEPLOY_EVENTS.join(", ")
+                    )
+                });
+        }
+        match lower.as_str() {
+            "deployed" => Ok(WaitUntil::Deployed),
+            "stable" => Ok(WaitUntil::Stable),
+            "paused" => Ok(WaitUntil::Paused),
+            _ => anyhow::bail!(
+                "--wait-until {value}: expected `deployed`, `stable`, `paused`, `stage:<STAGE>` or `codedeploy:<Event>`"
+            ),
+        }
+    }
 }
 
 /// How to watch a deployment (resolved `WatchArgs`).
@@ -95,11 +139,7 @@ impl WatchSettings {
                 args.poll_interval
             );
         }
-        let wait_until = match args.wait_until.as_str() {
-            "deployed" => WaitUntil::Deployed,
-            "stable" => WaitUntil::Stable,
-            other => anyhow::bail!("--wait-until {other}: expected `deployed` or `stable`"),
-        };
+        let wait_until = WaitUntil::parse(&args.wait_until)?;
         Ok(WatchSettings {
             timeout,
             poll_interval,
@@ -130,9 +170,37 @@ mod tests {
             args(None, "1s", "done"),
             args(Some("x"), "1s", "deployed"),
             args(None, "1ms", "deployed"),
+            args(None, "1s", "stage:BAKE"),
+            args(None, "1s", "codedeploy:Ready"),
         ] {
             assert!(WatchSettings::from_args(&bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn wait_until_values() {
+        for (text, want) in [
+            ("deployed", WaitUntil::Deployed),
+            ("Stable", WaitUntil::Stable),
+            ("paused", WaitUntil::Paused),
+            ("stage:BAKE_TIME", WaitUntil::Stage("BAKE_TIME")),
+            (
+                "stage:post_test_traffic_shift",
+                WaitUntil::Stage("POST_TEST_TRAFFIC_SHIFT"),
+            ),
+            (
+                "codedeploy:AllowTraffic",
+                WaitUntil::CodeDeployEvent("AllowTraffic"),
+            ),
+            (
+                "CodeDeploy:afterallowtesttraffic",
+                WaitUntil::CodeDeployEvent("AfterAllowTestTraffic"),
+            ),
+        ] {
+            assert_eq!(WaitUntil::parse(text).unwrap(), want, "{text}");
+        }
+        let e = WaitUntil::parse("stage:BAKE").unwrap_err().to_string();
+        assert!(e.contains("BAKE_TIME"), "{e}");
     }
 
     #[test]

@@ -8,10 +8,12 @@
 //!   fields, order-insensitive lists).
 //! - [`diff`]: unified and structured diffs of two normalised definitions.
 //! - [`rollout`]: watched-deployment snapshots, verdict rules and progress reports.
+//! - [`stages`]: the fixed order of ECS lifecycle stages and CodeDeploy lifecycle events.
 
 pub mod diff;
 pub mod normalize;
 pub mod revision;
 pub mod rollout;
+pub mod stages;
 pub mod status;
 pub mod tfstate;

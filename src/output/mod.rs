@@ -116,6 +116,32 @@ pub enum Event {
     TaskStopped(crate::model::rollout::StoppedTask),
     /// How the watch ended: exactly one per watch, its last event.
     Verdict(crate::model::rollout::Verdict),
+    /// The deployment waits for a person: an ECS PAUSE lifecycle hook is AWAITING_ACTION, or a
+    /// CodeDeploy deployment is Ready (waiting for the reroute). Emitted once per hook / Ready
+    /// state; `--wait-until paused` ends the watch with it. ChatOps buttons map to the two
+    /// commands.
+    Paused {
+        /// `ECS` or `CODE_DEPLOY`.
+        controller: String,
+        /// The service deployment ARN (ECS) or the CodeDeploy deployment id.
+        deployment: String,
+        /// The lifecycle stage of the hook (ECS) or `Ready` (CodeDeploy).
+        stage: String,
+        /// The PAUSE hook's id (ECS).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hook_id: Option<String>,
+        /// When the wait ends by itself (RFC 3339), when known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expires_at: Option<String>,
+        /// What happens then: `ROLLBACK`/`CONTINUE` (ECS), `CONTINUE_DEPLOYMENT`/`STOP_DEPLOYMENT`
+        /// (CodeDeploy).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        timeout_action: Option<String>,
+        /// The command that lets it go on.
+        continue_command: String,
+        /// The command that rolls it back.
+        rollback_command: String,
+    },
     /// `deploy`: a new task definition revision was registered.
     TaskDefinitionRegistered {
         /// Its ARN.
@@ -353,6 +379,30 @@ impl Printer {
             | Event::ServiceEvent { .. }
             | Event::TaskStopped(_)
             | Event::Verdict(_) => self.progress.render(self, event),
+            Event::Paused {
+                stage,
+                hook_id,
+                expires_at,
+                timeout_action,
+                continue_command,
+                rollback_command,
+                ..
+            } => {
+                let mut what = format!("waiting for action at {stage}");
+                if let Some(h) = hook_id {
+                    what.push_str(&format!(" (hook {h})"));
+                }
+                match (expires_at, timeout_action) {
+                    (Some(at), Some(action)) => {
+                        what.push_str(&format!("; at {at} it will {action}"))
+                    }
+                    (Some(at), None) => what.push_str(&format!("; expires {at}")),
+                    _ => {}
+                }
+                self.status("Paused", &what);
+                self.status("", &format!("continue: {continue_command}"));
+                self.status("", &format!("roll back: {rollback_command}"));
+            }
             Event::TaskDefinitionRegistered { arn } => {
                 self.status("Registered", &format!("task definition {}", short_td(arn)));
             }
