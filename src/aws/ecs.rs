@@ -58,6 +58,14 @@ pub trait EcsApi: Send + Sync {
     async fn describe_service_deployments(&self, arns: &[String]) -> AwsResult<Vec<Value>>;
     /// StopServiceDeployment with `stopType` ROLLBACK or ABORT.
     async fn stop_service_deployment(&self, arn: &str, stop_type: &str) -> AwsResult<()>;
+    /// ContinueServiceDeployment: release the PAUSE lifecycle hook `hook_id` of a service
+    /// deployment with `action` CONTINUE or ROLLBACK (ecs-platform-and-peers.md §6.4).
+    async fn continue_service_deployment(
+        &self,
+        arn: &str,
+        hook_id: &str,
+        action: &str,
+    ) -> AwsResult<()>;
     /// ListTasks (all pages).
     async fn list_tasks(&self, cluster: &str, filter: &TaskFilter) -> AwsResult<Vec<String>>;
     /// DescribeTasks (≤ 100 per call; more are batched).
@@ -68,7 +76,7 @@ use aws_sdk_ecs::operation::create_service::CreateServiceInput;
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
 use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
 use aws_sdk_ecs::types::{
-    DesiredStatus, ServiceDeploymentStatus, ServiceField, SortOrder, StopServiceDeploymentStopType,
+    DeploymentLifecycleHookAction, DesiredStatus, ServiceDeploymentStatus, ServiceField, SortOrder, StopServiceDeploymentStopType,
     Tag, TaskDefinitionField,
 };
 
@@ -411,6 +419,23 @@ impl EcsApi for SdkEcs {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("StopServiceDeployment", arn, e))?;
+        Ok(())
+    }
+
+    async fn continue_service_deployment(
+        &self,
+        arn: &str,
+        hook_id: &str,
+        action: &str,
+    ) -> AwsResult<()> {
+        self.client
+            .continue_service_deployment()
+            .service_deployment_arn(arn)
+            .hook_id(hook_id)
+            .action(DeploymentLifecycleHookAction::from(action))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ContinueServiceDeployment", arn, e))?;
         Ok(())
     }
 

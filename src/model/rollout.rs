@@ -29,6 +29,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::exit::ExitStatus;
+use crate::model::stages;
 
 /// In fallback mode, how long a FAILED PRIMARY may wait for ECS to start the rollback
 /// deployment (when the service has circuit-breaker or alarm rollback configured) before we
@@ -148,6 +149,8 @@ pub struct ServiceSnapshot {
     pub rollback_configured: bool,
     /// `deploymentController.type` (ECS when unset).
     pub controller: String,
+    /// `deploymentConfiguration.strategy` (ROLLING when unset).
+    pub strategy: String,
 }
 
 impl ServiceSnapshot {
@@ -190,6 +193,11 @@ impl ServiceSnapshot {
                 .pointer("/deploymentController/type")
                 .and_then(Value::as_str)
                 .unwrap_or("ECS")
+                .to_owned(),
+            strategy: dc
+                .and_then(|d| d.get("strategy"))
+                .and_then(Value::as_str)
+                .unwrap_or("ROLLING")
                 .to_owned(),
         }
     }
@@ -278,6 +286,14 @@ pub struct ServiceDeploymentSnapshot {
     pub alarms: Option<Alarms>,
     /// lifecycleStage (native blue/green, linear, canary).
     pub lifecycle_stage: Option<String>,
+    /// targetServiceRevision with its traffic weights (DescribeServiceDeployments only).
+    pub target: Option<RevisionSummary>,
+    /// sourceServiceRevisions[].
+    pub sources: Vec<RevisionSummary>,
+    /// lifecycleHookDetails[].
+    pub hooks: Vec<HookDetail>,
+    /// deploymentConfiguration (strategy, bake times).
+    pub config: Option<StrategyConfig>,
 }
 
 impl ServiceDeploymentSnapshot {
@@ -319,6 +335,21 @@ impl ServiceDeploymentSnapshot {
                     .unwrap_or_default(),
             }),
             lifecycle_stage: str_of(v, "lifecycleStage"),
+            target: target.map(RevisionSummary::from_json),
+            sources: v
+                .get("sourceServiceRevisions")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(RevisionSummary::from_json).collect())
+                .unwrap_or_default(),
+            hooks: v
+                .get("lifecycleHookDetails")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(HookDetail::from_json).collect())
+                .unwrap_or_default(),
+            config: v
+                .get("deploymentConfiguration")
+                .filter(|c| c.is_object())
+                .map(StrategyConfig::from_json),
         }
     }
 
@@ -329,6 +360,272 @@ impl ServiceDeploymentSnapshot {
             "SUCCESSFUL" | "STOPPED" | "ROLLBACK_SUCCESSFUL" | "ROLLBACK_FAILED"
         )
     }
+}
+
+// ---- ECS-native BLUE_GREEN / LINEAR / CANARY (ecs-platform-and-peers.md §6.4) ---------------
+
+/// The strategies whose deployments move through lifecycle stages and can run lifecycle
+/// hooks (ROLLING, CODE_DEPLOY and EXTERNAL deployments have neither).
+pub const STAGED_STRATEGIES: [&str; 3] = ["BLUE_GREEN", "LINEAR", "CANARY"];
+
+/// Whether `strategy` is one of [`STAGED_STRATEGIES`].
+pub fn is_staged(strategy: &str) -> bool {
+    STAGED_STRATEGIES.contains(&strategy)
+}
+
+/// A percentage as people write it: `30`, `2.5`.
+pub fn percent(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{}", x.round() as i64)
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// `expiresAt` and other timestamps, as RFC 3339 (seconds).
+pub fn rfc3339(epoch: f64) -> String {
+    let t = std::time::UNIX_EPOCH + Duration::try_from_secs_f64(epoch.max(0.0)).unwrap_or_default();
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// `targetServiceRevision` / `sourceServiceRevisions[]` of a service deployment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RevisionSummary {
+    /// The service revision ARN.
+    pub arn: String,
+    /// requestedTaskCount.
+    pub requested: i64,
+    /// runningTaskCount.
+    pub running: i64,
+    /// pendingTaskCount.
+    pub pending: i64,
+    /// requestedTestTrafficWeight (0–100; native strategies only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_weight: Option<f64>,
+    /// requestedProductionTrafficWeight (0–100; native strategies only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub production_weight: Option<f64>,
+}
+
+impl RevisionSummary {
+    /// From a revision summary object.
+    pub fn from_json(v: &Value) -> Self {
+        RevisionSummary {
+            arn: str_of(v, "arn").unwrap_or_default(),
+            requested: int_of(v, "requestedTaskCount"),
+            running: int_of(v, "runningTaskCount"),
+            pending: int_of(v, "pendingTaskCount"),
+            test_weight: v.get("requestedTestTrafficWeight").and_then(Value::as_f64),
+            production_weight: v
+                .get("requestedProductionTrafficWeight")
+                .and_then(Value::as_f64),
+        }
+    }
+}
+
+/// One `lifecycleHookDetails[]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HookDetail {
+    /// The id ContinueServiceDeployment takes.
+    pub hook_id: String,
+    /// AWS_LAMBDA or PAUSE.
+    pub target_type: String,
+    /// The Lambda function (AWS_LAMBDA).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_arn: Option<String>,
+    /// AWAITING_ACTION, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT.
+    pub status: String,
+    /// When the hook times out (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// What happens then: ROLLBACK or CONTINUE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_action: Option<String>,
+    /// The stage the hook belongs to, when the API names it (the 2025 API does not; the
+    /// deployment's `lifecycleStage` stands in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+}
+
+impl HookDetail {
+    /// From a `lifecycleHookDetails[]` entry.
+    pub fn from_json(v: &Value) -> Self {
+        HookDetail {
+            hook_id: str_of(v, "hookId").unwrap_or_default(),
+            target_type: str_of(v, "targetType").unwrap_or_else(|| "AWS_LAMBDA".into()),
+            target_arn: str_of(v, "targetArn"),
+            status: str_of(v, "status").unwrap_or_default(),
+            expires_at: timestamp(v.get("expiresAt")).map(rfc3339),
+            timeout_action: str_of(v, "timeoutAction"),
+            stage: str_of(v, "lifecycleStage").or_else(|| str_of(v, "stage")),
+        }
+    }
+
+    /// A PAUSE hook waiting for ContinueServiceDeployment.
+    pub fn is_awaiting_pause(&self) -> bool {
+        self.target_type == "PAUSE" && self.status == "AWAITING_ACTION"
+    }
+}
+
+/// The strategy part of a service deployment's `deploymentConfiguration`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StrategyConfig {
+    /// ROLLING, BLUE_GREEN, LINEAR, CANARY.
+    pub strategy: String,
+    /// bakeTimeInMinutes (after the last production shift).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bake_time_minutes: Option<f64>,
+    /// linearConfiguration.stepPercent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linear_step_percent: Option<f64>,
+    /// linearConfiguration.stepBakeTimeInMinutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linear_step_bake_minutes: Option<f64>,
+    /// canaryConfiguration.canaryPercent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary_percent: Option<f64>,
+    /// canaryConfiguration.canaryBakeTimeInMinutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary_bake_minutes: Option<f64>,
+}
+
+impl StrategyConfig {
+    /// From a `deploymentConfiguration` object.
+    pub fn from_json(v: &Value) -> Self {
+        let f = |path: &str| v.pointer(path).and_then(Value::as_f64);
+        StrategyConfig {
+            strategy: str_of(v, "strategy").unwrap_or_else(|| "ROLLING".into()),
+            bake_time_minutes: f("/bakeTimeInMinutes"),
+            linear_step_percent: f("/linearConfiguration/stepPercent"),
+            linear_step_bake_minutes: f("/linearConfiguration/stepBakeTimeInMinutes"),
+            canary_percent: f("/canaryConfiguration/canaryPercent"),
+            canary_bake_minutes: f("/canaryConfiguration/canaryBakeTimeInMinutes"),
+        }
+    }
+}
+
+/// The stages a deployment reports (`lifecycleStage`): [`stages::ECS_STAGES`] without the
+/// hook-only PRE_PRODUCTION_TRAFFIC_SHIFT, which the response enum lacks (§6.4). "N/M" counts
+/// these ten: every native strategy visits all of them except RECONCILE_SERVICE (only with
+/// more than one source revision), so one fixed M reads the same for every deployment.
+fn reported_stages() -> impl Iterator<Item = &'static str> {
+    stages::ECS_STAGES
+        .iter()
+        .copied()
+        .filter(|s| *s != "PRE_PRODUCTION_TRAFFIC_SHIFT")
+}
+
+/// `(N, M)` of a reported stage: its 1-based position among the ten reported stages.
+pub fn stage_position(stage: &str) -> Option<(usize, usize)> {
+    let pos = reported_stages().position(|s| s == stage)?;
+    Some((pos + 1, reported_stages().count()))
+}
+
+/// Why `--wait-until stage:`/`paused` cannot work on this service (`Err`), from its
+/// deployment controller and strategy. `what` is the flag as given.
+pub fn check_staged_wait(what: &str, controller: &str, strategy: &str) -> Result<(), String> {
+    if controller == "ECS" && is_staged(strategy) {
+        return Ok(());
+    }
+    let has = if controller == "ECS" {
+        format!("the {strategy} strategy")
+    } else {
+        format!("the {controller} deployment controller")
+    };
+    let codedeploy = if controller == "CODE_DEPLOY" {
+        "; for CodeDeploy wait for a lifecycle event with --wait-until codedeploy:<Event>"
+    } else {
+        ""
+    };
+    Err(format!(
+        "--wait-until {what}: the service uses {has}, which has no lifecycle stages or hooks; \
+         only ECS-controller services with deploymentConfiguration.strategy BLUE_GREEN, LINEAR \
+         or CANARY have them{codedeploy}"
+    ))
+}
+
+/// Why `--wait-until codedeploy:<Event>` cannot work on an ECS-controller service.
+pub fn check_codedeploy_wait(what: &str, controller: &str, strategy: &str) -> Result<(), String> {
+    if controller == "CODE_DEPLOY" {
+        return Ok(());
+    }
+    let alternative = if controller == "ECS" && is_staged(strategy) {
+        format!(" (this {strategy} service has ECS lifecycle stages: use --wait-until stage:<STAGE> or paused)")
+    } else {
+        String::new()
+    };
+    Err(format!(
+        "--wait-until {what}: the service uses the {controller} deployment controller; CodeDeploy \
+         lifecycle events exist only for CODE_DEPLOY services{alternative}"
+    ))
+}
+
+/// The PAUSE hook of `sd` that awaits ContinueServiceDeployment, if any (only while the
+/// deployment is IN_PROGRESS: ContinueServiceDeployment is refused otherwise).
+pub fn awaiting_pause(sd: &ServiceDeploymentSnapshot) -> Option<&HookDetail> {
+    if sd.status != "IN_PROGRESS" {
+        return None;
+    }
+    sd.hooks.iter().find(|h| h.is_awaiting_pause())
+}
+
+/// The stage a hook waits in: its own when the API says, else the deployment's.
+pub fn hook_stage(sd: &ServiceDeploymentSnapshot, hook: &HookDetail) -> String {
+    hook.stage
+        .clone()
+        .or_else(|| sd.lifecycle_stage.clone())
+        .unwrap_or_else(|| "an unknown stage".into())
+}
+
+/// `--wait-until stage:<target>`: the deployment is IN_PROGRESS at or past `target` (stages
+/// compared by [`stages::ECS_STAGES`] order). SUCCESSFUL goes through the normal verdict, and
+/// a rolling-back deployment has not reached anything: `ROLLBACK_*` statuses never count.
+pub fn stage_reached(sd: &ServiceDeploymentSnapshot, target: &str) -> bool {
+    sd.status == "IN_PROGRESS"
+        && sd
+            .lifecycle_stage
+            .as_deref()
+            .is_some_and(|s| stages::ecs_stage_reached(s, target))
+}
+
+/// For `continue`: why there is nothing to continue (no PAUSE hook AWAITING_ACTION), naming
+/// the status, stage and hooks seen.
+pub fn nothing_to_continue(sd: &ServiceDeploymentSnapshot) -> String {
+    let stage = sd
+        .lifecycle_stage
+        .as_deref()
+        .map(|s| format!(" at stage {s}"))
+        .unwrap_or_default();
+    let hooks = if sd.hooks.is_empty() {
+        "no lifecycle hooks".to_owned()
+    } else {
+        let list: Vec<String> = sd
+            .hooks
+            .iter()
+            .map(|h| format!("{} {} {}", h.target_type, h.hook_id, h.status))
+            .collect();
+        format!("hooks: {}", list.join(", "))
+    };
+    format!(
+        "service deployment {} is {}{stage} with {hooks}; no PAUSE hook is AWAITING_ACTION",
+        sd.arn.rsplit('/').next().unwrap_or(&sd.arn),
+        sd.status
+    )
+}
+
+/// The bake countdown: `bakeTimeInMinutes` minus how long the watcher has seen BAKE_TIME
+/// (neither AWS nor the simulator report when a stage started), in whole minutes rounded up
+/// (so it changes once a minute, not on every poll). None outside BAKE_TIME.
+pub fn bake_remaining_minutes(
+    sd: &ServiceDeploymentSnapshot,
+    seen_for: Option<Duration>,
+) -> Option<u64> {
+    if sd.lifecycle_stage.as_deref() != Some("BAKE_TIME") || sd.status != "IN_PROGRESS" {
+        return None;
+    }
+    let bake = sd.config.as_ref()?.bake_time_minutes? * 60.0;
+    let left = (bake - seen_for?.as_secs_f64()).max(0.0);
+    Some((left / 60.0).ceil() as u64)
 }
 
 /// How a watched deployment ended.
@@ -592,15 +889,54 @@ pub struct ProgressReport {
     pub deployment_id: Option<String>,
     /// Every deployment of the service.
     pub deployments: Vec<DeploymentLine>,
+    /// Native strategies: BLUE_GREEN, LINEAR or CANARY.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    /// Native strategies: the stage's position, `N/M` ([`stage_position`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage_position: Option<String>,
+    /// Native strategies: the target (green) revision with its traffic weights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_revision: Option<RevisionSummary>,
+    /// Native strategies: the source (blue) revisions with their traffic weights.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub source_revisions: Vec<RevisionSummary>,
+    /// Lifecycle hooks and their statuses.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookDetail>,
+    /// BAKE_TIME: about this many minutes left ([`bake_remaining_minutes`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bake_remaining_minutes: Option<u64>,
 }
 
 impl ProgressReport {
-    /// One line: `IN_PROGRESS 1/2 running, 1 pending, 2 failed · circuit breaker 2/3 ...`.
+    /// One line: `IN_PROGRESS 1/2 running, 1 pending, 2 failed · circuit breaker 2/3 ...`;
+    /// for native strategies `IN_PROGRESS web:5 stage 7/10 PRODUCTION_TRAFFIC_SHIFT · green
+    /// 30% prod / 100% test · 4/4 running · hook abc AWAITING_ACTION`.
     pub fn summary(&self) -> String {
         let r = self;
         let mut s = r.status.clone();
         if let Some(td) = &r.task_definition {
             s.push_str(&format!(" {}", task_definition_name(td)));
+        }
+        let native = r.strategy.as_deref().is_some_and(is_staged);
+        if native {
+            if let Some(stage) = &r.lifecycle_stage {
+                match &r.stage_position {
+                    Some(pos) => s.push_str(&format!(" stage {pos} {stage}")),
+                    None => s.push_str(&format!(" stage {stage}")),
+                }
+            }
+            if let Some(t) = &r.target_revision
+                && let (Some(p), Some(tt)) = (t.production_weight, t.test_weight)
+            {
+                s.push_str(&format!(
+                    " · green {}% prod / {}% test",
+                    percent(p),
+                    percent(tt)
+                ));
+            }
+            s.push_str(" ·");
         }
         s.push_str(&format!(" {}/{} running", r.running, r.desired));
         if r.pending > 0 {
@@ -622,7 +958,14 @@ impl ProgressReport {
         {
             s.push_str(&format!(" · alarm(s) in ALARM: {}", a.triggered.join(", ")));
         }
-        if let Some(stage) = &r.lifecycle_stage {
+        if native {
+            if let Some(m) = r.bake_remaining_minutes {
+                s.push_str(&format!(" · bake ≈{m} min left"));
+            }
+            for h in &r.hooks {
+                s.push_str(&format!(" · hook {} {}", h.hook_id, h.status));
+            }
+        } else if let Some(stage) = &r.lifecycle_stage {
             s.push_str(&format!(" · stage {stage}"));
         }
         s
@@ -649,6 +992,8 @@ pub fn progress_report(
         (None, None) => (svc.desired, svc.running, svc.pending),
     };
     let rollout_state = ours.and_then(|d| d.rollout_state.clone());
+    // Stage position and traffic weights only mean something for the native strategies.
+    let native = sd.filter(|s| s.config.as_ref().is_some_and(|c| is_staged(&c.strategy)));
     ProgressReport {
         status: sd
             .map(|s| s.status.clone())
@@ -667,6 +1012,15 @@ pub fn progress_report(
         lifecycle_stage: sd.and_then(|s| s.lifecycle_stage.clone()),
         deployment_id: our_id.map(str::to_owned),
         deployments: svc.deployments.clone(),
+        strategy: native.and_then(|s| s.config.as_ref()).map(|c| c.strategy.clone()),
+        stage_position: native
+            .and_then(|s| s.lifecycle_stage.as_deref())
+            .and_then(stage_position)
+            .map(|(n, m)| format!("{n}/{m}")),
+        target_revision: native.and_then(|s| s.target.clone()),
+        source_revisions: native.map(|s| s.sources.clone()).unwrap_or_default(),
+        hooks: sd.map(|s| s.hooks.clone()).unwrap_or_default(),
+        bake_remaining_minutes: None,
     }
 }
 
@@ -760,6 +1114,20 @@ pub struct Verdict {
 /// The resume hint: the deployment goes on without us.
 pub const RESUME_HINT: &str =
     "the deployment goes on in ECS; run `ecspress wait` to follow it to its verdict";
+
+/// The verdict of a watch that ended early because its goal was met while the deployment
+/// goes on: `--wait-until stage:<STAGE>` (`reason` e.g. `reached stage BAKE_TIME`) or
+/// `paused` (`paused at POST_TEST_TRAFFIC_SHIFT (hook abc)`). Exit 0; `hint` says what next.
+pub fn goal_verdict(what: &str, reason: &str, hint: Option<String>) -> Verdict {
+    let status = ExitStatus::Success;
+    Verdict {
+        status,
+        outcome: Outcome::Succeeded,
+        exit_code: status.code(),
+        message: format!("deployment {what} {reason}; it is still in progress"),
+        hint,
+    }
+}
 
 /// Build the verdict for `outcome`; `what` names the deployment (e.g. `ecs-svc/123 (web:4)`).
 pub fn verdict(outcome: Outcome, what: &str, reason: &str) -> Verdict {

@@ -11,6 +11,9 @@
 //!   failure, but here the rollback is what was asked for. ROLLBACK_FAILED/STOPPED → 4,
 //!   timeout → 5, superseded → 6, and a deployment that still ends SUCCESSFUL was not rolled
 //!   back → 4.
+//!   **Paused** at a PAUSE lifecycle hook (native BLUE_GREEN/LINEAR/CANARY): the hook is
+//!   released with `ContinueServiceDeployment(action=ROLLBACK, hookId)` instead (ecspresso
+//!   pre-v3, ecspresso.md §1.6); same watch, same exit codes.
 //! - **Nothing in progress** (or `--revision N`): deploy the previous ACTIVE revision of the
 //!   family (the newest ACTIVE one older than the running one; [`revision::previous_revision`])
 //!   or `family:N`, with one UpdateService that changes only the task definition, and watch it
@@ -29,7 +32,7 @@ use crate::aws::AwsErrorKind;
 use crate::aws::ecs::{EcsApi, TaskFilter};
 use crate::exit::ExitStatus;
 use crate::model::revision::{self, DeploymentRef, Usage, short_name};
-use crate::model::rollout::{Outcome, Verdict};
+use crate::model::rollout::{self, Outcome, ServiceDeploymentSnapshot, Verdict};
 use crate::ops::deploy::{ServiceRef, now_epoch};
 use crate::ops::render::Project;
 use crate::ops::watch::{self, WatchOptions, WatchTarget};
@@ -286,7 +289,36 @@ fn newest(list: &[Value]) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// StopServiceDeployment(ROLLBACK) and watch the stopped deployment to its end.
+/// The PAUSE hook of service deployment `arn` that is AWAITING_ACTION, if any. Without
+/// permission for DescribeServiceDeployments, say so and use StopServiceDeployment.
+async fn paused_hook(
+    ecs: &dyn EcsApi,
+    arn: &str,
+    sink: &dyn EventSink,
+) -> anyhow::Result<Option<String>> {
+    match ecs.describe_service_deployments(&[arn.to_owned()]).await {
+        Ok(list) => Ok(list
+            .iter()
+            .map(ServiceDeploymentSnapshot::from_json)
+            .find(|sd| sd.arn == arn)
+            .and_then(|sd| rollout::awaiting_pause(&sd).map(|h| h.hook_id.clone()))),
+        Err(e) if e.kind == AwsErrorKind::AccessDenied || is_unknown_operation(&e) => {
+            sink.emit(Event::Warning {
+                message: format!(
+                    "cannot describe service deployment {arn} ({}); rolling back with StopServiceDeployment without checking for a paused lifecycle hook",
+                    e.code.as_deref().unwrap_or(&e.message)
+                ),
+            });
+            Ok(None)
+        }
+        Err(e) => Err(anyhow::Error::new(e)
+            .context(format!("cannot describe service deployment {arn}"))),
+    }
+}
+
+/// Roll back the deployment in progress and watch it to its end: ContinueServiceDeployment
+/// (ROLLBACK) when it is paused at a PAUSE lifecycle hook (ecspresso pre-v3, ecspresso.md
+/// §1.6: a paused deployment is released by its hook), else StopServiceDeployment(ROLLBACK).
 async fn stop_in_progress(
     ecs: &dyn EcsApi,
     target: &ServiceRef,
@@ -295,25 +327,46 @@ async fn stop_in_progress(
     opts: &RollbackOptions,
     sink: &dyn EventSink,
 ) -> anyhow::Result<ExitStatus> {
+    let hook = paused_hook(ecs, arn, sink).await?;
     // For a rolling deployment the service's task definition is the one being deployed: the
     // revision the rollback moves away from.
     sink.emit(Event::RollbackPlanned {
-        method: "stop_deployment".into(),
+        method: if hook.is_some() {
+            "continue_rollback".into()
+        } else {
+            "stop_deployment".into()
+        },
         from: running.to_owned(),
         to: None,
         service_deployment_arn: Some(arn.to_owned()),
     });
     if opts.dry_run {
         sink.emit(Event::DryRunCall {
-            operation: "StopServiceDeployment".into(),
-            input: json!({"serviceDeploymentArn": arn, "stopType": "ROLLBACK"}),
+            operation: if hook.is_some() {
+                "ContinueServiceDeployment".into()
+            } else {
+                "StopServiceDeployment".into()
+            },
+            input: match &hook {
+                Some(h) => json!({"serviceDeploymentArn": arn, "hookId": h, "action": "ROLLBACK"}),
+                None => json!({"serviceDeploymentArn": arn, "stopType": "ROLLBACK"}),
+            },
         });
         dry_run_deregister(running, opts, sink);
         return Ok(ExitStatus::Success);
     }
-    ecs.stop_service_deployment(arn, "ROLLBACK")
-        .await
-        .with_context(|| format!("cannot stop service deployment {arn}"))?;
+    match &hook {
+        Some(h) => ecs
+            .continue_service_deployment(arn, h, "ROLLBACK")
+            .await
+            .with_context(|| {
+                format!("cannot roll back service deployment {arn} at its paused hook {h}")
+            })?,
+        None => ecs
+            .stop_service_deployment(arn, "ROLLBACK")
+            .await
+            .with_context(|| format!("cannot stop service deployment {arn}"))?,
+    }
     if !opts.wait {
         sink.emit(Event::Info {
             message: "rollback requested; not waiting (--no-wait); `ecspress wait` follows it"
@@ -451,6 +504,9 @@ mod tests {
             unimplemented!()
         }
         async fn stop_service_deployment(&self, _: &str, _: &str) -> AwsResult<()> {
+            unimplemented!()
+        }
+        async fn continue_service_deployment(&self, _: &str, _: &str, _: &str) -> AwsResult<()> {
             unimplemented!()
         }
         async fn list_tasks(&self, _: &str, filter: &TaskFilter) -> AwsResult<Vec<String>> {

@@ -102,6 +102,21 @@ pub async fn watch(
         .await
 }
 
+/// [`watch`] after `ecspress continue` released PAUSE hook `released_hook`: that hook is not
+/// reported (nor taken for `--wait-until paused`) again, even if a poll still shows it
+/// AWAITING_ACTION right after the call.
+pub async fn watch_continued(
+    ecs: &dyn EcsApi,
+    target: &WatchTarget,
+    opts: &WatchOptions,
+    sink: &dyn EventSink,
+    released_hook: &str,
+) -> anyhow::Result<ExitStatus> {
+    let mut w = Watcher::new(ecs, target.clone(), opts, sink, false);
+    w.reported_hooks.insert(released_hook.to_owned());
+    w.run().await
+}
+
 /// `ecspress wait` / attach: find the current in-progress deployment of the service (or report
 /// the last one's verdict if none is running) and watch it.
 pub async fn attach(
@@ -118,6 +133,11 @@ pub async fn attach(
     };
     Watcher::new(ecs, target, opts, sink, true).run().await
 }
+
+/// The command that releases a paused deployment (the `paused` event and verdict hint).
+pub const CONTINUE_COMMAND: &str = "ecspress continue";
+/// The command that rolls a paused deployment back.
+pub const ROLLBACK_COMMAND: &str = "ecspress continue --rollback";
 
 /// Polls in a row that may fail with a non-transient error before the watch gives up.
 const FATAL_STREAK: u32 = 3;
@@ -241,6 +261,8 @@ fn aws(e: AwsError) -> PollError {
 enum Step {
     Continue,
     Done(Outcome, String),
+    /// `--wait-until stage:`/`paused` met while the deployment goes on: (reason, hint).
+    Goal(String, Option<String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -300,6 +322,14 @@ struct Watcher<'a> {
     polls: u64,
     last_error: Option<String>,
     last_svc: Option<ServiceSnapshot>,
+    /// `--wait-until` was checked against the service's controller and strategy.
+    goal_checked: bool,
+    /// The last lifecycle stage seen (native strategies).
+    last_stage: Option<String>,
+    /// When BAKE_TIME was first seen (neither AWS nor the simulator say when it started).
+    bake_seen: Option<Instant>,
+    /// PAUSE hooks already reported (`paused` event), by hookId.
+    reported_hooks: HashSet<String>,
     /// Set once the verdict was emitted (or the watch failed); otherwise dropping the watcher
     /// emits an `interrupted` verdict.
     done: bool,
@@ -355,6 +385,10 @@ impl<'a> Watcher<'a> {
             polls: 0,
             last_error: None,
             last_svc: None,
+            goal_checked: false,
+            last_stage: None,
+            bake_seen: None,
+            reported_hooks: HashSet::new(),
             done: false,
         }
     }
@@ -394,6 +428,7 @@ impl<'a> Watcher<'a> {
                     fatal_streak = 0;
                 }
                 Ok(Step::Done(outcome, reason)) => return Ok(self.finish(outcome, &reason)),
+                Ok(Step::Goal(reason, hint)) => return Ok(self.finish_goal(&reason, hint)),
                 Err(PollError::Transient(e)) => {
                     self.cadence.back_off();
                     self.last_error = Some(format!("{e:#}"));
@@ -450,9 +485,41 @@ impl<'a> Watcher<'a> {
         s
     }
 
-    async fn describe(&self) -> Result<ServiceSnapshot, PollError> {
-        let (c, s) = (&self.target.cluster, &self.target.service);
-        let v = self.ecs.describe_service(c, s).await.map_err(aws)?;
+    /// Once: `--wait-until stage:`/`paused` need a native strategy, `codedeploy:` a CodeDeploy
+    /// service (exit 2 otherwise, with what would work).
+    fn check_goal(&mut self, svc: &ServiceSnapshot) -> Result<(), PollError> {
+        if std::mem::replace(&mut self.goal_checked, true) {
+            return Ok(());
+        }
+        let checked = match self.opts.wait_until {
+            WaitUntil::Stage(stage) => rollout::check_staged_wait(
+                &format!("stage:{stage}"),
+                &svc.controller,
+                &svc.strategy,
+            ),
+            WaitUntil::Paused => {
+                rollout::check_staged_wait("paused", &svc.controller, &svc.strategy)
+            }
+            WaitUntil::CodeDeployEvent(event) => rollout::check_codedeploy_wait(
+                &format!("codedeploy:{event}"),
+                &svc.controller,
+                &svc.strategy,
+            ),
+            WaitUntil::Deployed | WaitUntil::Stable => Ok(()),
+        };
+        checked.map_err(|why| {
+            self.goal_checked = false;
+            PollError::Abort(anyhow!(
+                "{why} (service {} in cluster {})",
+                self.target.service,
+                self.target.cluster
+            ))
+        })
+    }
+
+    async fn describe(&mut self) -> Result<ServiceSnapshot, PollError> {
+        let (c, s) = (self.target.cluster.clone(), self.target.service.clone());
+        let v = self.ecs.describe_service(&c, &s).await.map_err(aws)?;
         let Some(v) = v else {
             let e = anyhow!("service {s} not found in cluster {c} (missing or INACTIVE)");
             // Right after CreateService DescribeServices may not see the service yet.
@@ -463,10 +530,11 @@ impl<'a> Watcher<'a> {
             });
         };
         let svc = ServiceSnapshot::from_json(&v);
+        self.check_goal(&svc)?;
         if svc.controller != "ECS" {
             return Err(PollError::Abort(anyhow!(
-                "service {s} uses the {} deployment controller; ecspress watches only ECS-controller \
-                 (rolling) deployments so far",
+                "service {s} uses the {} deployment controller; this watcher follows only \
+                 ECS-controller deployments (rolling, BLUE_GREEN, LINEAR, CANARY)",
                 svc.controller
             )));
         }
@@ -581,6 +649,15 @@ impl<'a> Watcher<'a> {
         if self.mode == Mode::Identify {
             self.identify(&svc).await?;
         }
+        if matches!(self.mode, Mode::Deployments(_))
+            && matches!(self.opts.wait_until, WaitUntil::Stage(_) | WaitUntil::Paused)
+        {
+            return Err(PollError::Abort(anyhow!(
+                "--wait-until stage:/paused needs the ECS service-deployment API \
+                 (ecs:ListServiceDeployments, ecs:DescribeServiceDeployments), which is \
+                 unavailable: lifecycle stages and hooks are reported only there"
+            )));
+        }
         let result = match self.mode.clone() {
             Mode::Identify => Ok(Step::Continue),
             Mode::ServiceDeployment(arn) => self.poll_service_deployment(&svc, &arn).await,
@@ -649,6 +726,9 @@ impl<'a> Watcher<'a> {
         }
         self.observe(svc, Some(&sd));
         self.sd_last = Some(sd.clone());
+        if let Some(step) = self.goal(&sd) {
+            return Ok(step);
+        }
         let mut assessment =
             rollout::assess_service_deployment(&sd, svc.current_service_deployment.as_deref());
         if matches!(
@@ -668,6 +748,53 @@ impl<'a> Watcher<'a> {
             }
         }
         self.conclude(svc, assessment).await
+    }
+
+    /// Native strategies: report a PAUSE hook AWAITING_ACTION once per hookId, and end the
+    /// watch early when `--wait-until paused` / `stage:<STAGE>` is met.
+    fn goal(&mut self, sd: &ServiceDeploymentSnapshot) -> Option<Step> {
+        if let Some(hook) = rollout::awaiting_pause(sd)
+            && self.reported_hooks.insert(hook.hook_id.clone())
+        {
+            let stage = rollout::hook_stage(sd, hook);
+            self.sink.emit(Event::Paused {
+                controller: "ECS".into(),
+                deployment: sd.arn.clone(),
+                stage: stage.clone(),
+                hook_id: Some(hook.hook_id.clone()),
+                expires_at: hook.expires_at.clone(),
+                timeout_action: hook.timeout_action.clone(),
+                continue_command: CONTINUE_COMMAND.into(),
+                rollback_command: ROLLBACK_COMMAND.into(),
+            });
+            if self.opts.wait_until == WaitUntil::Paused {
+                return Some(Step::Goal(
+                    format!("paused at {stage} (hook {})", hook.hook_id),
+                    Some(format!(
+                        "`{CONTINUE_COMMAND}` lets it go on; `{ROLLBACK_COMMAND}` rolls it back{}",
+                        hook.expires_at
+                            .as_deref()
+                            .map(|at| format!(
+                                "; at {at} ECS will {}",
+                                hook.timeout_action.as_deref().unwrap_or("ROLLBACK")
+                            ))
+                            .unwrap_or_default()
+                    )),
+                ));
+            }
+        }
+        if let WaitUntil::Stage(target) = self.opts.wait_until
+            && rollout::stage_reached(sd, target)
+        {
+            let now = sd.lifecycle_stage.as_deref().unwrap_or(target);
+            let reason = if now == target {
+                format!("reached stage {target}")
+            } else {
+                format!("reached stage {target} (now at {now})")
+            };
+            return Some(Step::Goal(reason, Some(rollout::RESUME_HINT.to_owned())));
+        }
+        None
     }
 
     /// A transient failure of the service-deployment API while DescribeServices works:
@@ -777,12 +904,31 @@ impl<'a> Watcher<'a> {
             self.emit_progress(report);
             return;
         }
-        let report = rollout::progress_report(
+        if let Some(sd) = sd
+            && let Some(stage) = &sd.lifecycle_stage
+            && self.last_stage.as_ref() != Some(stage)
+            && !sd.is_terminal()
+        {
+            if stage == "BAKE_TIME" {
+                self.bake_seen = Some(Instant::now());
+            }
+            self.sink.emit(Event::StageChanged {
+                service_deployment_arn: sd.arn.clone(),
+                from: self.last_stage.replace(stage.clone()),
+                stage: stage.clone(),
+                position: rollout::stage_position(stage).map(|(n, m)| format!("{n}/{m}")),
+            });
+        }
+        let mut report = rollout::progress_report(
             svc,
             self.our_id.as_deref(),
             self.last_seen_line.as_ref(),
             sd,
         );
+        if let Some(sd) = sd {
+            report.bake_remaining_minutes =
+                rollout::bake_remaining_minutes(sd, self.bake_seen.map(|t| t.elapsed()));
+        }
         self.emit_progress(report);
     }
 
@@ -917,6 +1063,14 @@ impl<'a> Watcher<'a> {
                 Ok(Step::Done(outcome, reason))
             }
         }
+    }
+
+    fn finish_goal(&mut self, reason: &str, hint: Option<String>) -> ExitStatus {
+        let v = rollout::goal_verdict(&self.what(), reason, hint);
+        let status = v.status;
+        self.done = true;
+        self.sink.emit(Event::Verdict(v));
+        status
     }
 
     fn finish(&mut self, outcome: Outcome, reason: &str) -> ExitStatus {

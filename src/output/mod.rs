@@ -142,6 +142,31 @@ pub enum Event {
         /// The command that rolls it back.
         rollback_command: String,
     },
+    /// An ECS-native (BLUE_GREEN/LINEAR/CANARY) deployment entered another lifecycle stage.
+    StageChanged {
+        /// The service deployment ARN.
+        service_deployment_arn: String,
+        /// The stage before (None at the first observation).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        /// The stage now.
+        stage: String,
+        /// Its position `N/M` among the reported stages, when known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        position: Option<String>,
+    },
+    /// `continue`: ContinueServiceDeployment released a PAUSE lifecycle hook.
+    DeploymentContinued {
+        /// The service deployment ARN.
+        service_deployment_arn: String,
+        /// The hook released.
+        hook_id: String,
+        /// `CONTINUE` or `ROLLBACK`.
+        action: String,
+        /// The stage it was paused at, when known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stage: Option<String>,
+    },
     /// `deploy`: a new task definition revision was registered.
     TaskDefinitionRegistered {
         /// Its ARN.
@@ -192,15 +217,18 @@ pub enum Event {
         /// Its input, in the AWS API JSON shape.
         input: Value,
     },
-    /// `rollback`: what is rolled back, and how (`stop_deployment` or `previous_revision`).
+    /// `rollback`: what is rolled back, and how (`stop_deployment`, `continue_rollback` or
+    /// `previous_revision`).
     RollbackPlanned {
-        /// `stop_deployment` | `previous_revision`.
+        /// `stop_deployment` | `continue_rollback` (a paused ECS deployment released with
+        /// ContinueServiceDeployment ROLLBACK) | `previous_revision`.
         method: String,
         /// The task definition rolled back from.
         from: String,
         /// The task definition rolled back to (None: ECS restores the source revision).
         to: Option<String>,
-        /// The service deployment stopped, for `stop_deployment`.
+        /// The service deployment stopped (`stop_deployment`) or released
+        /// (`continue_rollback`).
         service_deployment_arn: Option<String>,
     },
     /// `rollback --deregister-task-definition`: a revision was deregistered.
@@ -403,6 +431,31 @@ impl Printer {
                 self.status("", &format!("continue: {continue_command}"));
                 self.status("", &format!("roll back: {rollback_command}"));
             }
+            Event::StageChanged { .. } => self.progress.render(self, event),
+            Event::DeploymentContinued {
+                service_deployment_arn,
+                hook_id,
+                action,
+                stage,
+            } => {
+                let id = service_deployment_arn
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(service_deployment_arn);
+                let at = stage
+                    .as_deref()
+                    .map(|s| format!(" at {s}"))
+                    .unwrap_or_default();
+                let verb = if action == "ROLLBACK" {
+                    "Rolling back"
+                } else {
+                    "Continuing"
+                };
+                self.status(
+                    verb,
+                    &format!("deployment {id}{at}: hook {hook_id} released with {action}"),
+                );
+            }
             Event::TaskDefinitionRegistered { arn } => {
                 self.status("Registered", &format!("task definition {}", short_td(arn)));
             }
@@ -469,14 +522,22 @@ impl Printer {
                 self.data(&pretty_json(input));
             }
             Event::RollbackPlanned {
+                method,
                 from,
                 to,
                 service_deployment_arn,
-                ..
             } => match (to, service_deployment_arn) {
                 (Some(to), _) => self.status(
                     "Rolling back",
                     &format!("{} → {}", short_td(from), short_td(to)),
+                ),
+                (None, Some(arn)) if method == "continue_rollback" => self.status(
+                    "Rolling back",
+                    &format!(
+                        "paused deployment {} of {} (ContinueServiceDeployment ROLLBACK)",
+                        arn.rsplit('/').next().unwrap_or(arn),
+                        short_td(from)
+                    ),
                 ),
                 (None, Some(arn)) => self.status(
                     "Rolling back",

@@ -2,10 +2,13 @@
 //! JSON Lines instead).
 //!
 //! - On a terminal: one indicatif bar (running / desired of our deployment, with the status and
-//!   circuit-breaker count as its message) that stays at the bottom while service events,
+//!   circuit-breaker count as its message; for BLUE_GREEN/LINEAR/CANARY also the stage `N/M`,
+//!   the green revision's production/test traffic weights, hook statuses and the bake
+//!   countdown) that stays at the bottom while service events, lifecycle stage changes,
 //!   deployment lines and stopped tasks scroll above it; cleared when the verdict is printed.
-//! - Otherwise (CodeBuild, CI logs, pipes): one plain timestamped line per change, and a
-//!   heartbeat line when nothing changed for [`HEARTBEAT`], so a log never looks hung.
+//! - Otherwise (CodeBuild, CI logs, pipes): one plain timestamped line per change (stage
+//!   changes included), and a heartbeat line when nothing changed for [`HEARTBEAT`], so a log
+//!   never looks hung.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -219,6 +222,15 @@ impl ProgressView {
                 }
             }
             Event::ServiceEvent { message, .. } => self.line(p, "Event", info, message),
+            Event::StageChanged {
+                stage, position, ..
+            } => {
+                let pos = position
+                    .as_deref()
+                    .map(|p| format!(" ({p})"))
+                    .unwrap_or_default();
+                self.line(p, "Stage", info, &format!("{stage}{pos}"));
+            }
             Event::TaskStopped(t) => {
                 let style = if t.is_routine() {
                     info
@@ -300,6 +312,12 @@ mod tests {
                 rollout_state_reason: None,
                 created_at: None,
             }],
+            strategy: None,
+            stage_position: None,
+            target_revision: None,
+            source_revisions: vec![],
+            hooks: vec![],
+            bake_remaining_minutes: None,
         }
     }
 

@@ -232,6 +232,9 @@ impl crate::aws::ecs::EcsApi for NoEcs {
     async fn stop_service_deployment(&self, _: &str, _: &str) -> AwsResult<()> {
         panic!("render must not call ECS")
     }
+    async fn continue_service_deployment(&self, _: &str, _: &str, _: &str) -> AwsResult<()> {
+        panic!("render must not call ECS")
+    }
     async fn list_tasks(&self, _: &str, _: &crate::aws::ecs::TaskFilter) -> AwsResult<Vec<String>> {
         panic!("render must not call ECS")
     }

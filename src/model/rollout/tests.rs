@@ -31,6 +31,7 @@ fn svc(deployments: Vec<DeploymentLine>, rollback_configured: bool) -> ServiceSn
         events: vec![],
         rollback_configured,
         controller: "ECS".into(),
+        strategy: "ROLLING".into(),
     }
 }
 

@@ -272,6 +272,9 @@ impl EcsApi for FakeEcs {
     async fn stop_service_deployment(&self, _: &str, _: &str) -> AwsResult<()> {
         panic!("diff must not stop deployments")
     }
+    async fn continue_service_deployment(&self, _: &str, _: &str, _: &str) -> AwsResult<()> {
+        panic!("diff must not continue deployments")
+    }
     async fn list_tasks(&self, _: &str, _: &TaskFilter) -> AwsResult<Vec<String>> {
         panic!("diff does not read tasks")
     }

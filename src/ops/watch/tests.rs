@@ -82,6 +82,16 @@ impl EcsApi for Stepping {
     async fn stop_service_deployment(&self, arn: &str, stop_type: &str) -> AwsResult<()> {
         self.inner.stop_service_deployment(arn, stop_type).await
     }
+    async fn continue_service_deployment(
+        &self,
+        arn: &str,
+        hook_id: &str,
+        action: &str,
+    ) -> AwsResult<()> {
+        self.inner
+            .continue_service_deployment(arn, hook_id, action)
+            .await
+    }
     async fn list_tasks(&self, cluster: &str, filter: &Filter) -> AwsResult<Vec<String>> {
         self.inner.list_tasks(cluster, filter).await
     }
