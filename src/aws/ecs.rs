@@ -76,8 +76,8 @@ use aws_sdk_ecs::operation::create_service::CreateServiceInput;
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
 use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
 use aws_sdk_ecs::types::{
-    DeploymentLifecycleHookAction, DesiredStatus, ServiceDeploymentStatus, ServiceField, SortOrder, StopServiceDeploymentStopType,
-    Tag, TaskDefinitionField,
+    DeploymentLifecycleHookAction, DesiredStatus, ServiceDeploymentStatus, ServiceField, SortOrder,
+    StopServiceDeploymentStopType, Tag, TaskDefinitionField,
 };
 
 use super::AwsError;

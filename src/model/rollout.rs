@@ -550,7 +550,9 @@ pub fn check_codedeploy_wait(what: &str, controller: &str, strategy: &str) -> Re
         return Ok(());
     }
     let alternative = if controller == "ECS" && is_staged(strategy) {
-        format!(" (this {strategy} service has ECS lifecycle stages: use --wait-until stage:<STAGE> or paused)")
+        format!(
+            " (this {strategy} service has ECS lifecycle stages: use --wait-until stage:<STAGE> or paused)"
+        )
     } else {
         String::new()
     };
@@ -1012,7 +1014,9 @@ pub fn progress_report(
         lifecycle_stage: sd.and_then(|s| s.lifecycle_stage.clone()),
         deployment_id: our_id.map(str::to_owned),
         deployments: svc.deployments.clone(),
-        strategy: native.and_then(|s| s.config.as_ref()).map(|c| c.strategy.clone()),
+        strategy: native
+            .and_then(|s| s.config.as_ref())
+            .map(|c| c.strategy.clone()),
         stage_position: native
             .and_then(|s| s.lifecycle_stage.as_deref())
             .and_then(stage_position)

@@ -311,8 +311,9 @@ async fn paused_hook(
             });
             Ok(None)
         }
-        Err(e) => Err(anyhow::Error::new(e)
-            .context(format!("cannot describe service deployment {arn}"))),
+        Err(e) => {
+            Err(anyhow::Error::new(e).context(format!("cannot describe service deployment {arn}")))
+        }
     }
 }
 

@@ -650,7 +650,10 @@ impl<'a> Watcher<'a> {
             self.identify(&svc).await?;
         }
         if matches!(self.mode, Mode::Deployments(_))
-            && matches!(self.opts.wait_until, WaitUntil::Stage(_) | WaitUntil::Paused)
+            && matches!(
+                self.opts.wait_until,
+                WaitUntil::Stage(_) | WaitUntil::Paused
+            )
         {
             return Err(PollError::Abort(anyhow!(
                 "--wait-until stage:/paused needs the ECS service-deployment API \

@@ -597,3 +597,347 @@ fn progress_counts_follow_our_deployment() {
     let r = progress_report(&bare, None, None, None);
     assert_eq!((r.status.as_str(), r.running), ("UNKNOWN", 2));
 }
+
+// ---- native strategies ----------------------------------------------------------------------
+
+/// A DescribeServiceDeployments entry of a BLUE_GREEN deployment (the AWS/simulator shape).
+fn native_json(status: &str, stage: Option<&str>, hook_status: &str) -> serde_json::Value {
+    let mut v = json!({
+        "serviceDeploymentArn": "arn:aws:ecs:us-east-1:1:service-deployment/c/web/abc",
+        "status": status,
+        "createdAt": 1_800_000_000.0,
+        "targetServiceRevision": {"arn": "arn:rev/green", "requestedTaskCount": 4,
+            "runningTaskCount": 4, "pendingTaskCount": 0,
+            "requestedTestTrafficWeight": 100.0, "requestedProductionTrafficWeight": 30.0},
+        "sourceServiceRevisions": [{"arn": "arn:rev/blue", "requestedTaskCount": 4,
+            "runningTaskCount": 4, "pendingTaskCount": 0,
+            "requestedTestTrafficWeight": 0.0, "requestedProductionTrafficWeight": 70.0}],
+        "deploymentConfiguration": {"strategy": "LINEAR", "bakeTimeInMinutes": 10,
+            "linearConfiguration": {"stepPercent": 10.0, "stepBakeTimeInMinutes": 6}},
+        "lifecycleHookDetails": [
+            {"hookId": "lambda1", "targetType": "AWS_LAMBDA", "targetArn": "arn:fn", "status": "SUCCEEDED"},
+            {"hookId": "pause1", "targetType": "PAUSE", "status": hook_status,
+             "expiresAt": 1_800_086_400.0, "timeoutAction": "ROLLBACK"}
+        ],
+    });
+    if let Some(s) = stage {
+        v["lifecycleStage"] = json!(s);
+    }
+    v
+}
+
+#[test]
+fn parses_native_service_deployments() {
+    let sd = ServiceDeploymentSnapshot::from_json(&native_json(
+        "IN_PROGRESS",
+        Some("PRODUCTION_TRAFFIC_SHIFT"),
+        "AWAITING_ACTION",
+    ));
+    let target = sd.target.clone().unwrap();
+    assert_eq!(
+        (
+            target.arn.as_str(),
+            target.requested,
+            target.running,
+            target.pending
+        ),
+        ("arn:rev/green", 4, 4, 0)
+    );
+    assert_eq!(
+        (target.test_weight, target.production_weight),
+        (Some(100.0), Some(30.0))
+    );
+    assert_eq!(sd.sources.len(), 1);
+    assert_eq!(sd.sources[0].production_weight, Some(70.0));
+    assert_eq!(
+        sd.hooks[1],
+        HookDetail {
+            hook_id: "pause1".into(),
+            target_type: "PAUSE".into(),
+            target_arn: None,
+            status: "AWAITING_ACTION".into(),
+            expires_at: Some("2027-01-16T08:00:00Z".into()),
+            timeout_action: Some("ROLLBACK".into()),
+            stage: None,
+        }
+    );
+    assert_eq!(sd.hooks[0].target_arn.as_deref(), Some("arn:fn"));
+    let c = sd.config.clone().unwrap();
+    assert_eq!(c.strategy, "LINEAR");
+    assert_eq!(c.bake_time_minutes, Some(10.0));
+    assert_eq!(
+        (c.linear_step_percent, c.linear_step_bake_minutes),
+        (Some(10.0), Some(6.0))
+    );
+    assert_eq!((c.canary_percent, c.canary_bake_minutes), (None, None));
+    // A hook with its stage (not in the 2025 API; taken when present); targetType defaults.
+    let h = HookDetail::from_json(&json!({"hookId": "h", "status": "IN_PROGRESS",
+        "lifecycleStage": "POST_SCALE_UP", "expiresAt": "2027-01-16T08:00:00Z"}));
+    assert_eq!(
+        (
+            h.target_type.as_str(),
+            h.stage.as_deref(),
+            h.expires_at.as_deref()
+        ),
+        (
+            "AWS_LAMBDA",
+            Some("POST_SCALE_UP"),
+            Some("2027-01-16T08:00:00Z")
+        )
+    );
+    // A rolling deployment has none of it; DescribeServices gives the strategy.
+    let rolling = ServiceDeploymentSnapshot::from_json(&json!({"serviceDeploymentArn": "a",
+        "status": "IN_PROGRESS", "deploymentConfiguration": {"maximumPercent": 200}}));
+    assert!(rolling.hooks.is_empty() && rolling.sources.is_empty());
+    assert_eq!(rolling.config.unwrap().strategy, "ROLLING");
+    let s = ServiceSnapshot::from_json(&json!({"deploymentConfiguration": {"strategy": "CANARY"}}));
+    assert_eq!(
+        (s.controller.as_str(), s.strategy.as_str()),
+        ("ECS", "CANARY")
+    );
+    assert_eq!(ServiceSnapshot::from_json(&json!({})).strategy, "ROLLING");
+}
+
+#[test]
+fn stage_positions_count_the_ten_reported_stages() {
+    for (stage, want) in [
+        ("RECONCILE_SERVICE", Some((1, 10))),
+        ("POST_TEST_TRAFFIC_SHIFT", Some((6, 10))),
+        ("PRODUCTION_TRAFFIC_SHIFT", Some((7, 10))),
+        ("BAKE_TIME", Some((9, 10))),
+        ("CLEAN_UP", Some((10, 10))),
+        // Hook-only: never a deployment's lifecycleStage.
+        ("PRE_PRODUCTION_TRAFFIC_SHIFT", None),
+        ("SOMETHING_NEW", None),
+    ] {
+        assert_eq!(stage_position(stage), want, "{stage}");
+    }
+}
+
+#[test]
+fn stage_reached_only_while_in_progress() {
+    // (status, lifecycleStage, target, reached)
+    let cases = [
+        ("IN_PROGRESS", Some("BAKE_TIME"), "BAKE_TIME", true),
+        ("IN_PROGRESS", Some("CLEAN_UP"), "BAKE_TIME", true),
+        (
+            "IN_PROGRESS",
+            Some("PRODUCTION_TRAFFIC_SHIFT"),
+            "BAKE_TIME",
+            false,
+        ),
+        // The hook-only stage sits before PRODUCTION_TRAFFIC_SHIFT.
+        (
+            "IN_PROGRESS",
+            Some("PRODUCTION_TRAFFIC_SHIFT"),
+            "PRE_PRODUCTION_TRAFFIC_SHIFT",
+            true,
+        ),
+        ("IN_PROGRESS", None, "PRE_SCALE_UP", false),
+        ("PENDING", None, "PRE_SCALE_UP", false),
+        // Rolling back: the stage it shows is not progress.
+        (
+            "ROLLBACK_IN_PROGRESS",
+            Some("BAKE_TIME"),
+            "BAKE_TIME",
+            false,
+        ),
+        ("ROLLBACK_REQUESTED", Some("CLEAN_UP"), "SCALE_UP", false),
+        ("ROLLBACK_SUCCESSFUL", Some("CLEAN_UP"), "SCALE_UP", false),
+        ("STOPPED", Some("CLEAN_UP"), "SCALE_UP", false),
+        // SUCCESSFUL goes through the normal verdict (with the confirm-PRIMARY check).
+        ("SUCCESSFUL", Some("CLEAN_UP"), "BAKE_TIME", false),
+    ];
+    for (status, stage, target, want) in cases {
+        let sd = ServiceDeploymentSnapshot {
+            status: status.into(),
+            lifecycle_stage: stage.map(str::to_owned),
+            ..ServiceDeploymentSnapshot::default()
+        };
+        assert_eq!(
+            stage_reached(&sd, target),
+            want,
+            "{status} {stage:?} {target}"
+        );
+    }
+}
+
+#[test]
+fn awaiting_pause_needs_a_pause_hook_awaiting_action_in_progress() {
+    for (status, hook_status, want) in [
+        ("IN_PROGRESS", "AWAITING_ACTION", Some("pause1")),
+        ("IN_PROGRESS", "SUCCEEDED", None),
+        ("IN_PROGRESS", "TIMED_OUT", None),
+        ("ROLLBACK_IN_PROGRESS", "AWAITING_ACTION", None),
+    ] {
+        let sd = ServiceDeploymentSnapshot::from_json(&native_json(
+            status,
+            Some("POST_TEST_TRAFFIC_SHIFT"),
+            hook_status,
+        ));
+        assert_eq!(
+            awaiting_pause(&sd).map(|h| h.hook_id.as_str()),
+            want,
+            "{status} {hook_status}"
+        );
+    }
+    // A Lambda hook never pauses for a person.
+    let lambda = ServiceDeploymentSnapshot::from_json(&json!({"status": "IN_PROGRESS",
+        "lifecycleHookDetails": [{"hookId": "l", "targetType": "AWS_LAMBDA", "status": "AWAITING_ACTION"}]}));
+    assert!(awaiting_pause(&lambda).is_none());
+    let sd = ServiceDeploymentSnapshot::from_json(&native_json(
+        "IN_PROGRESS",
+        Some("POST_TEST_TRAFFIC_SHIFT"),
+        "AWAITING_ACTION",
+    ));
+    assert_eq!(hook_stage(&sd, &sd.hooks[1]), "POST_TEST_TRAFFIC_SHIFT");
+}
+
+#[test]
+fn staged_waits_need_a_native_ecs_strategy() {
+    // (controller, strategy, ok, words in the error)
+    let cases: &[(&str, &str, bool, &[&str])] = &[
+        ("ECS", "BLUE_GREEN", true, &[]),
+        ("ECS", "LINEAR", true, &[]),
+        ("ECS", "CANARY", true, &[]),
+        (
+            "ECS",
+            "ROLLING",
+            false,
+            &["ROLLING strategy", "BLUE_GREEN, LINEAR or CANARY"],
+        ),
+        (
+            "CODE_DEPLOY",
+            "ROLLING",
+            false,
+            &["CODE_DEPLOY deployment controller", "codedeploy:<Event>"],
+        ),
+        (
+            "EXTERNAL",
+            "ROLLING",
+            false,
+            &["EXTERNAL deployment controller"],
+        ),
+    ];
+    for (controller, strategy, ok, words) in cases {
+        let r = check_staged_wait("paused", controller, strategy);
+        assert_eq!(r.is_ok(), *ok, "{controller} {strategy}: {r:?}");
+        let text = r.err().unwrap_or_default();
+        for w in *words {
+            assert!(text.contains(w), "{text}");
+        }
+        if !ok {
+            assert!(text.starts_with("--wait-until paused:"), "{text}");
+        }
+    }
+    assert!(check_codedeploy_wait("codedeploy:Install", "CODE_DEPLOY", "ROLLING").is_ok());
+    let e = check_codedeploy_wait("codedeploy:Install", "ECS", "BLUE_GREEN").unwrap_err();
+    assert!(e.contains("stage:<STAGE>"), "{e}");
+    let e = check_codedeploy_wait("codedeploy:Install", "ECS", "ROLLING").unwrap_err();
+    assert!(
+        e.contains("only for CODE_DEPLOY services") && !e.contains("stage:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bake_countdown_in_whole_minutes() {
+    let sd = |status: &str, stage: &str| {
+        ServiceDeploymentSnapshot::from_json(&native_json(status, Some(stage), "SUCCEEDED"))
+    };
+    let mins = |m: u64| Some(Duration::from_secs(m * 60));
+    // (snapshot, seen BAKE_TIME for, minutes left) with bakeTimeInMinutes 10.
+    let cases = [
+        (sd("IN_PROGRESS", "BAKE_TIME"), mins(0), Some(10)),
+        (
+            sd("IN_PROGRESS", "BAKE_TIME"),
+            Some(Duration::from_secs(61)),
+            Some(9),
+        ),
+        (sd("IN_PROGRESS", "BAKE_TIME"), mins(9), Some(1)),
+        (sd("IN_PROGRESS", "BAKE_TIME"), mins(30), Some(0)),
+        (sd("IN_PROGRESS", "BAKE_TIME"), None, None),
+        (sd("IN_PROGRESS", "CLEAN_UP"), mins(1), None),
+        (sd("ROLLBACK_IN_PROGRESS", "BAKE_TIME"), mins(1), None),
+    ];
+    for (s, seen, want) in cases {
+        assert_eq!(bake_remaining_minutes(&s, seen), want, "{seen:?} {s:?}");
+    }
+}
+
+#[test]
+fn native_progress_summary() {
+    let s = svc(
+        vec![line("ecs-svc/ours", "PRIMARY", TD4, Some("IN_PROGRESS"))],
+        false,
+    );
+    let sd = ServiceDeploymentSnapshot::from_json(&native_json(
+        "IN_PROGRESS",
+        Some("PRODUCTION_TRAFFIC_SHIFT"),
+        "AWAITING_ACTION",
+    ));
+    let mut r = progress_report(&s, Some("ecs-svc/ours"), None, Some(&sd));
+    assert_eq!(r.strategy.as_deref(), Some("LINEAR"));
+    assert_eq!(r.stage_position.as_deref(), Some("7/10"));
+    assert_eq!(
+        r.summary(),
+        "IN_PROGRESS web:4 stage 7/10 PRODUCTION_TRAFFIC_SHIFT · green 30% prod / 100% test · 2/2 running · hook lambda1 SUCCEEDED · hook pause1 AWAITING_ACTION"
+    );
+    r.bake_remaining_minutes = Some(3);
+    r.lifecycle_stage = Some("BAKE_TIME".into());
+    r.stage_position = Some("9/10".into());
+    r.hooks.clear();
+    if let Some(t) = r.target_revision.as_mut() {
+        t.production_weight = Some(2.5);
+    }
+    assert_eq!(
+        r.summary(),
+        "IN_PROGRESS web:4 stage 9/10 BAKE_TIME · green 2.5% prod / 100% test · 2/2 running · bake ≈3 min left"
+    );
+    // Rolling: the old shape, no weights.
+    let rolling = ServiceDeploymentSnapshot {
+        status: "IN_PROGRESS".into(),
+        ..ServiceDeploymentSnapshot::default()
+    };
+    let r = progress_report(&s, Some("ecs-svc/ours"), None, Some(&rolling));
+    assert_eq!(r.summary(), "IN_PROGRESS web:4 2/2 running");
+    assert!(r.target_revision.is_none() && r.stage_position.is_none());
+}
+
+#[test]
+fn nothing_to_continue_names_status_stage_and_hooks() {
+    let sd = ServiceDeploymentSnapshot::from_json(&native_json(
+        "IN_PROGRESS",
+        Some("BAKE_TIME"),
+        "SUCCEEDED",
+    ));
+    assert_eq!(
+        nothing_to_continue(&sd),
+        "service deployment abc is IN_PROGRESS at stage BAKE_TIME with hooks: AWS_LAMBDA lambda1 SUCCEEDED, PAUSE pause1 SUCCEEDED; no PAUSE hook is AWAITING_ACTION"
+    );
+    let bare = ServiceDeploymentSnapshot {
+        arn: "x/y".into(),
+        status: "PENDING".into(),
+        ..ServiceDeploymentSnapshot::default()
+    };
+    assert_eq!(
+        nothing_to_continue(&bare),
+        "service deployment y is PENDING with no lifecycle hooks; no PAUSE hook is AWAITING_ACTION"
+    );
+}
+
+#[test]
+fn goal_verdicts_are_successes_that_say_the_deployment_goes_on() {
+    let v = goal_verdict("ecs-svc/1 (web:5)", "reached stage BAKE_TIME", None);
+    assert_eq!(
+        (v.status, v.exit_code, v.outcome),
+        (ExitStatus::Success, 0, Outcome::Succeeded)
+    );
+    assert_eq!(
+        v.message,
+        "deployment ecs-svc/1 (web:5) reached stage BAKE_TIME; it is still in progress"
+    );
+    assert_eq!(percent(30.0), "30");
+    assert_eq!(percent(2.5), "2.5");
+    assert_eq!(percent(0.0), "0");
+}

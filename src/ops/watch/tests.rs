@@ -865,3 +865,385 @@ fn error_classes() {
         assert_eq!(classify(&err), want, "{err}");
     }
 }
+
+// ---- ECS-native BLUE_GREEN / LINEAR / CANARY ------------------------------------------------
+
+const TG_BLUE: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-blue/0123456789abcdef";
+const TG_GREEN: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-green/fedcba9876543210";
+
+/// `deploymentConfiguration` + `loadBalancers` of a native-strategy service behind an ALB.
+fn native_members(deployment_configuration: Value) -> Value {
+    json!({
+        "deploymentConfiguration": deployment_configuration,
+        "loadBalancers": [{"targetGroupArn": TG_BLUE, "containerName": "app", "containerPort": 80,
+            "advancedConfiguration": {"alternateTargetGroupArn": TG_GREEN,
+                "productionListenerRule": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/1/2/3",
+                "roleArn": "arn:aws:iam::123456789012:role/ecs-infrastructure"}}],
+    })
+}
+
+/// A settled BLUE_GREEN service `web` (bake 1 min) on `nginx:1`. Manual clock.
+fn steady_native(deployment_configuration: Value) -> Sim {
+    let sim = Sim::new(SimOptions::default(), Clock::manual(T0_MS));
+    call(&sim, "CreateCluster", json!({"clusterName": "c"}));
+    register(&sim, "nginx:1");
+    let mut body = json!({"cluster": "c", "serviceName": "web", "taskDefinition": "web:1",
+        "desiredCount": 2, "launchType": "FARGATE",
+        "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["s-1"], "securityGroups": ["g-1"]}}});
+    let members = native_members(deployment_configuration);
+    for (k, v) in members.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    call(&sim, "CreateService", body);
+    sim.advance(Duration::from_secs(600));
+    let svc = describe(&sim);
+    assert_eq!(svc["deployments"][0]["rolloutState"], "COMPLETED", "{svc}");
+    sim
+}
+
+fn blue_green() -> Value {
+    json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1})
+}
+
+/// Like [`deploy`], with extra UpdateService members (e.g. lifecycle hooks).
+fn deploy_with(sim: &Sim, image: &str, extra: Value) -> WatchTarget {
+    let td = register(sim, image);
+    let started_after = sim.clock().now() as f64 / 1000.0;
+    let mut body = json!({"cluster": "c", "service": "web", "taskDefinition": td});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    call(sim, "UpdateService", body);
+    let svc = describe(sim);
+    WatchTarget {
+        cluster: "c".into(),
+        service: "web".into(),
+        service_deployment_arn: svc["currentServiceDeployment"].as_str().map(str::to_owned),
+        deployment_id: svc["deployments"][0]["id"].as_str().map(str::to_owned),
+        started_after: Some(started_after),
+        task_definition: Some(td),
+    }
+}
+
+/// A BLUE_GREEN config with a PAUSE hook at POST_TEST_TRAFFIC_SHIFT.
+fn with_pause() -> Value {
+    json!({"deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1,
+        "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]}})
+}
+
+fn stages_seen(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StageChanged { stage, .. } => Some(stage.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn progress(events: &[Event]) -> Vec<ProgressReport> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Progress(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn sd_status(sim: &Sim, arn: &str) -> Value {
+    call(
+        sim,
+        "DescribeServiceDeployments",
+        json!({"serviceDeploymentArns": [arn]}),
+    )["serviceDeployments"][0]
+        .clone()
+}
+
+#[tokio::test]
+async fn blue_green_reports_stages_weights_bake_and_succeeds() {
+    let sim = steady_native(blue_green());
+    let target = deploy(&sim, "nginx:2");
+    let ecs = stepping(&sim, 1, None).await;
+    let (status, events) = run_watch(&ecs, &target, &opts()).await;
+    let v = the_verdict(&events);
+    assert_eq!(status, ExitStatus::Success, "{v:?}");
+    assert_eq!(
+        stages_seen(&events),
+        [
+            "PRE_SCALE_UP",
+            "SCALE_UP",
+            "POST_SCALE_UP",
+            "TEST_TRAFFIC_SHIFT",
+            "POST_TEST_TRAFFIC_SHIFT",
+            "PRODUCTION_TRAFFIC_SHIFT",
+            "POST_PRODUCTION_TRAFFIC_SHIFT",
+            "BAKE_TIME",
+            "CLEAN_UP"
+        ]
+    );
+    let Some(Event::StageChanged { from, position, .. }) = events.iter().find(
+        |e| matches!(e, Event::StageChanged { stage, .. } if stage == "PRODUCTION_TRAFFIC_SHIFT"),
+    ) else {
+        unreachable!()
+    };
+    assert_eq!(from.as_deref(), Some("POST_TEST_TRAFFIC_SHIFT"));
+    assert_eq!(position.as_deref(), Some("7/10"));
+    let reports = progress(&events);
+    let summaries: Vec<String> = reports.iter().map(ProgressReport::summary).collect();
+    assert!(
+        summaries.iter().any(|s| s.contains(
+            "stage 7/10 PRODUCTION_TRAFFIC_SHIFT · green 100% prod / 100% test · 2/2 running"
+        )),
+        "{summaries:#?}"
+    );
+    assert!(
+        summaries
+            .iter()
+            .any(|s| s.contains("stage 9/10 BAKE_TIME") && s.contains("bake ≈1 min left")),
+        "{summaries:#?}"
+    );
+    // Blue loses production traffic as green gains it.
+    let blue_prod: Vec<f64> = reports
+        .iter()
+        .filter_map(|r| r.source_revisions.first()?.production_weight)
+        .collect();
+    assert_eq!(blue_prod.first(), Some(&100.0), "{blue_prod:?}");
+    assert_eq!(blue_prod.last(), Some(&0.0), "{blue_prod:?}");
+    // Still two calls per poll.
+    let state = sim.state();
+    let calls = &state["counters"]["calls"];
+    assert_eq!(
+        calls["DescribeServiceDeployments"],
+        ecs.polls.load(Ordering::SeqCst),
+        "{calls}"
+    );
+}
+
+#[tokio::test]
+async fn wait_until_stage_returns_early_and_the_deployment_goes_on() {
+    let sim = steady_native(blue_green());
+    let target = deploy(&sim, "nginx:2");
+    let ecs = stepping(&sim, 5, None).await;
+    let o = WatchOptions {
+        wait_until: WaitUntil::Stage("BAKE_TIME"),
+        ..opts()
+    };
+    let (status, events) = run_watch(&ecs, &target, &o).await;
+    let v = the_verdict(&events);
+    assert_eq!(
+        (status, v.outcome),
+        (ExitStatus::Success, Outcome::Succeeded)
+    );
+    assert!(v.message.contains("reached stage BAKE_TIME"), "{v:?}");
+    assert!(v.message.contains("still in progress"), "{v:?}");
+    let arn = target.service_deployment_arn.unwrap();
+    let sd = sd_status(&sim, &arn);
+    assert_eq!(sd["status"], "IN_PROGRESS", "{sd}");
+    assert_eq!(sd["lifecycleStage"], "BAKE_TIME", "{sd}");
+}
+
+#[tokio::test]
+async fn a_rollback_before_the_target_stage_is_3() {
+    let sim = steady_native(blue_green());
+    let target = deploy(&sim, "app:crash");
+    let ecs = stepping(&sim, 5, None).await;
+    let o = WatchOptions {
+        wait_until: WaitUntil::Stage("BAKE_TIME"),
+        ..opts()
+    };
+    let (status, events) = run_watch(&ecs, &target, &o).await;
+    let v = the_verdict(&events);
+    assert_eq!(status, ExitStatus::RolledBack, "{v:?}");
+    assert!(
+        !stages_seen(&events).contains(&"BAKE_TIME".to_owned()),
+        "{events:#?}"
+    );
+}
+
+#[tokio::test]
+async fn wait_until_paused_returns_with_the_hook_and_the_commands() {
+    let sim = steady_native(blue_green());
+    let target = deploy_with(&sim, "nginx:2", with_pause());
+    let ecs = stepping(&sim, 5, None).await;
+    let o = WatchOptions {
+        wait_until: WaitUntil::Paused,
+        ..opts()
+    };
+    let (status, events) = run_watch(&ecs, &target, &o).await;
+    let v = the_verdict(&events);
+    assert_eq!(status, ExitStatus::Success, "{v:?}");
+    let arn = target.service_deployment_arn.clone().unwrap();
+    let sd = sd_status(&sim, &arn);
+    let hook_id = sd["lifecycleHookDetails"][0]["hookId"].as_str().unwrap();
+    assert_eq!(sd["lifecycleHookDetails"][0]["status"], "AWAITING_ACTION");
+    assert!(
+        v.message.contains(&format!(
+            "paused at POST_TEST_TRAFFIC_SHIFT (hook {hook_id})"
+        )),
+        "{v:?}"
+    );
+    assert!(
+        v.hint
+            .as_deref()
+            .unwrap()
+            .contains("ecspress continue --rollback"),
+        "{v:?}"
+    );
+    let paused: Vec<&Event> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Paused { .. }))
+        .collect();
+    let [
+        Event::Paused {
+            controller,
+            deployment,
+            stage,
+            hook_id: Some(id),
+            expires_at: Some(expires),
+            timeout_action,
+            continue_command,
+            rollback_command,
+        },
+    ] = paused.as_slice()
+    else {
+        panic!("one paused event: {events:#?}")
+    };
+    assert_eq!(
+        (controller.as_str(), deployment, stage.as_str(), id.as_str()),
+        ("ECS", &arn, "POST_TEST_TRAFFIC_SHIFT", hook_id)
+    );
+    assert!(humantime::parse_rfc3339(expires).is_ok(), "{expires}");
+    assert_eq!(timeout_action.as_deref(), Some("ROLLBACK"));
+    assert_eq!(
+        (continue_command.as_str(), rollback_command.as_str()),
+        ("ecspress continue", "ecspress continue --rollback")
+    );
+}
+
+#[tokio::test]
+async fn a_pause_is_reported_once_while_waiting_for_the_end() {
+    let sim = steady_native(blue_green());
+    let target = deploy_with(&sim, "nginx:2", with_pause());
+    let arn = target.service_deployment_arn.clone().unwrap();
+    // Somebody continues the deployment 20 polls after it paused.
+    let paused_at = Arc::new(AtomicU64::new(0));
+    let hook: Hook = Arc::new(move |n, sim: &Sim| {
+        let sd = sd_status(sim, &arn);
+        let Some(h) = sd["lifecycleHookDetails"]
+            .as_array()
+            .and_then(|hs| hs.iter().find(|h| h["status"] == "AWAITING_ACTION"))
+        else {
+            return;
+        };
+        let first = paused_at.load(Ordering::SeqCst);
+        if first == 0 {
+            paused_at.store(n, Ordering::SeqCst);
+        } else if n >= first + 20 {
+            call(
+                sim,
+                "ContinueServiceDeployment",
+                json!({"serviceDeploymentArn": arn, "hookId": h["hookId"], "action": "CONTINUE"}),
+            );
+        }
+    });
+    let ecs = stepping(&sim, 5, Some(hook)).await;
+    let (status, events) = run_watch(&ecs, &target, &opts()).await;
+    assert_eq!(status, ExitStatus::Success, "{:?}", the_verdict(&events));
+    let paused = events
+        .iter()
+        .filter(|e| matches!(e, Event::Paused { .. }))
+        .count();
+    assert_eq!(paused, 1, "{events:#?}");
+    assert!(ecs.polls.load(Ordering::SeqCst) > 20);
+}
+
+#[tokio::test]
+async fn a_released_hook_is_not_reported_again() {
+    let sim = steady_native(blue_green());
+    let target = deploy_with(&sim, "nginx:2", with_pause());
+    let arn = target.service_deployment_arn.clone().unwrap();
+    sim.advance(Duration::from_secs(300));
+    let sd = sd_status(&sim, &arn);
+    let hook_id = sd["lifecycleHookDetails"][0]["hookId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(sd["lifecycleHookDetails"][0]["status"], "AWAITING_ACTION");
+    // As if ContinueServiceDeployment was accepted but a poll still sees the hook waiting:
+    // the hook is released only after a few polls.
+    let release: Hook = {
+        let (arn, hook_id) = (arn.clone(), hook_id.clone());
+        Arc::new(move |n, sim: &Sim| {
+            if n == 3 {
+                call(
+                    sim,
+                    "ContinueServiceDeployment",
+                    json!({"serviceDeploymentArn": arn, "hookId": hook_id}),
+                );
+            }
+        })
+    };
+    let ecs = stepping(&sim, 5, Some(release)).await;
+    let sink = RecordingSink::new();
+    let o = WatchOptions {
+        wait_until: WaitUntil::Paused,
+        ..opts()
+    };
+    let status = watch_continued(&ecs, &target, &o, &sink, &hook_id)
+        .await
+        .unwrap();
+    let events = sink.events();
+    let v = the_verdict(&events);
+    // No other pause: the deployment ends with its normal verdict.
+    assert_eq!(
+        (status, v.outcome),
+        (ExitStatus::Success, Outcome::Succeeded)
+    );
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Paused { .. })),
+        "{events:#?}"
+    );
+}
+
+#[tokio::test]
+async fn stage_and_paused_waits_need_a_native_strategy() {
+    let sim = steady_service(rollback_config());
+    let target = deploy(&sim, "nginx:2");
+    let ecs = stepping(&sim, 2, None).await;
+    for (wait_until, needle) in [
+        (
+            WaitUntil::Stage("BAKE_TIME"),
+            "--wait-until stage:BAKE_TIME",
+        ),
+        (WaitUntil::Paused, "--wait-until paused"),
+    ] {
+        let o = WatchOptions {
+            wait_until,
+            ..opts()
+        };
+        let sink = RecordingSink::new();
+        let e = watch(&ecs, &target, &o, &sink).await.unwrap_err();
+        let text = format!("{e:#}");
+        assert!(text.contains(needle), "{text}");
+        assert!(text.contains("ROLLING strategy"), "{text}");
+        assert!(text.contains("BLUE_GREEN, LINEAR or CANARY"), "{text}");
+        assert!(
+            !sink.events().iter().any(|e| matches!(e, Event::Verdict(_))),
+            "an error is the last word"
+        );
+    }
+    let o = WatchOptions {
+        wait_until: WaitUntil::CodeDeployEvent("AllowTraffic"),
+        ..opts()
+    };
+    let e = watch(&ecs, &target, &o, &RecordingSink::new())
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{e:#}").contains("only for CODE_DEPLOY services"),
+        "{e:#}"
+    );
+}
