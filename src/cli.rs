@@ -74,6 +74,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Attach to the current deployment and wait for its verdict
     Wait(WaitArgs),
+    /// Let a paused deployment go on (ECS PAUSE lifecycle hook), or roll it back there
+    Continue(ContinueArgs),
     /// Print rendered config, task definition and/or service definition as JSON
     Render(RenderArgs),
     /// Inspect Terraform state the way templates see it
@@ -191,6 +193,23 @@ pub struct StatusArgs {
 /// `ecspress wait`
 #[derive(Debug, Args)]
 pub struct WaitArgs {
+    /// Watch settings.
+    #[command(flatten)]
+    pub watch: WatchArgs,
+}
+
+/// `ecspress continue`
+#[derive(Debug, Args)]
+pub struct ContinueArgs {
+    /// Roll back at the paused hook instead (ContinueServiceDeployment action ROLLBACK)
+    #[arg(long, conflicts_with = "finish")]
+    pub rollback: bool,
+    /// CodeDeploy only: end the blue task set's termination wait now
+    #[arg(long)]
+    pub finish: bool,
+    /// Don't watch the deployment afterwards
+    #[arg(long)]
+    pub no_wait: bool,
     /// Watch settings.
     #[command(flatten)]
     pub watch: WatchArgs,

@@ -1,6 +1,7 @@
 //! One thin file per subcommand: resolve settings, call `ops`, hand results to `output`.
 
 mod completion;
+mod continue_;
 mod deploy;
 mod diff;
 mod render;
@@ -27,6 +28,7 @@ pub async fn dispatch(
         Command::Rollback(args) => rollback::run(&args, settings, printer).await,
         Command::Status(args) => status::run(&args, settings, printer).await,
         Command::Wait(args) => wait::run(&args, settings, printer).await,
+        Command::Continue(args) => continue_::run(&args, settings, printer).await,
         Command::Render(args) => render::run(&args, settings, printer).await,
         Command::Tfstate(cmd) => tfstate::run(&cmd, settings, printer).await,
         Command::Sim(args) => sim::run(&args, printer).await,

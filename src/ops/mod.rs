@@ -7,8 +7,10 @@
 //! - [`watch`]: follow our deployment to a verdict (`deploy`, `rollback`, `wait`).
 //! - [`deploy`]: register (only if changed), create/update the service, watch (`deploy`).
 //! - [`rollback`]: stop the deployment in progress, or deploy an older revision (`rollback`).
+//! - [`continue_`]: release a paused deployment (ECS PAUSE hook) and watch it (`continue`).
 //! - [`status`]: the service, its deployments, auto scaling and events (`status`).
 
+pub mod continue_;
 pub mod deploy;
 pub mod diff;
 pub mod render;

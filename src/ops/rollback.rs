@@ -278,7 +278,7 @@ fn is_unknown_operation(e: &crate::aws::AwsError) -> bool {
 }
 
 /// The ARN of the newest entry (by createdAt) of a ListServiceDeployments answer.
-fn newest(list: &[Value]) -> Option<String> {
+pub(crate) fn newest(list: &[Value]) -> Option<String> {
     list.iter()
         .max_by(|a, b| {
             let t = |v: &Value| v.get("createdAt").and_then(Value::as_f64).unwrap_or(0.0);
