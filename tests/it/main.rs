@@ -3,6 +3,7 @@
 
 mod support;
 
+mod bluegreen_cli;
 mod cli;
 mod deploy_cli;
 mod diff_cli;

@@ -221,7 +221,10 @@ fn network(m: &mut Map<String, Value>) {
 ///   `linearConfiguration {stepPercent 10, stepBakeTimeInMinutes 6}` and
 ///   `canaryConfiguration {canaryPercent 5, canaryBakeTimeInMinutes 10}` for LINEAR/CANARY;
 ///   every lifecycle hook `targetType: AWS_LAMBDA`, `timeoutConfiguration {timeoutInMinutes:
-///   1440, action: ROLLBACK}`;
+///   1440, action: ROLLBACK}` (PAUSE hooks too: ecs-platform-and-peers.md §6.4), its
+///   `lifecycleStages` in execution order ([`crate::model::stages::ECS_STAGES`]);
+///   `loadBalancers[].advancedConfiguration` and Service Connect `testTrafficRules` have no
+///   defaults and are compared as written;
 /// - `bakeTimeInMinutes: 0`, alarms that are off, and early-success criteria that are off are
 ///   the same as absent.
 fn deployment_configuration(m: &mut Map<String, Value>, controller: &str, scheduling: &str) {
@@ -286,6 +289,14 @@ fn deployment_configuration(m: &mut Map<String, Value>, controller: &str, schedu
     if let Some(Value::Array(hooks)) = dc.get_mut("lifecycleHooks") {
         for h in hooks.iter_mut().filter_map(Value::as_object_mut) {
             fill(h, "targetType", json!("AWS_LAMBDA"));
+            // A set of stages: compared in execution order, however the file lists them.
+            if let Some(Value::Array(stages)) = h.get_mut("lifecycleStages") {
+                stages.sort_by_key(|st| {
+                    st.as_str()
+                        .and_then(crate::model::stages::ecs_stage_index)
+                        .unwrap_or(usize::MAX)
+                });
+            }
             if let Some(tc) = object_at(h, "timeoutConfiguration") {
                 fill(tc, "timeoutInMinutes", json!(1440));
                 fill(tc, "action", json!("ROLLBACK"));
@@ -649,5 +660,61 @@ mod tests {
         let v = json!({"tags": [{"key": "LastDeployedBy", "value": "ci"}]});
         let o = NormalizeOptions::new(&["LastDeployedBy".to_owned()]);
         assert_eq!(service_for_diff(&v, &o), bare());
+    }
+
+    #[test]
+    fn native_strategy_members_diff_empty_against_what_aws_returns() {
+        // (file, what DescribeServices returns for it)
+        let rule = "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/web/1/2/3";
+        let lb = json!([{"targetGroupArn": "arn:tg/blue", "containerName": "app", "containerPort": 80,
+            "advancedConfiguration": {"alternateTargetGroupArn": "arn:tg/green",
+                "productionListenerRule": rule, "testListenerRule": rule, "roleArn": "arn:role/infra"}}]);
+        let sc = json!({"enabled": true, "namespace": "ns", "services": [{"portName": "http",
+            "clientAliases": [{"port": 80, "dnsName": "web",
+                "testTrafficRules": {"header": {"name": "x-canary", "value": {"exact": "1"}}}}]}]});
+        let cases = [
+            (
+                json!({"deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5,
+                    "lifecycleHooks": [
+                        {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT", "POST_SCALE_UP"]},
+                        {"hookTargetArn": "arn:fn", "roleArn": "arn:role/hook",
+                         "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"], "hookDetails": {"k": "v"}}]},
+                    "loadBalancers": lb, "serviceConnectConfiguration": sc}),
+                json!({"deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5,
+                    "maximumPercent": 200, "minimumHealthyPercent": 100,
+                    "deploymentCircuitBreaker": {"enable": false, "rollback": false},
+                    "lifecycleHooks": [
+                        {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP", "POST_TEST_TRAFFIC_SHIFT"],
+                         "timeoutConfiguration": {"timeoutInMinutes": 1440, "action": "ROLLBACK"}},
+                        {"targetType": "AWS_LAMBDA", "hookTargetArn": "arn:fn", "roleArn": "arn:role/hook",
+                         "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"], "hookDetails": {"k": "v"},
+                         "timeoutConfiguration": {"timeoutInMinutes": 1440, "action": "ROLLBACK"}}]},
+                    "loadBalancers": lb, "serviceConnectConfiguration": sc}),
+            ),
+            (
+                json!({"deploymentConfiguration": {"strategy": "LINEAR", "bakeTimeInMinutes": 1,
+                    "linearConfiguration": {"stepPercent": 25.0}}}),
+                json!({"deploymentConfiguration": {"strategy": "LINEAR", "bakeTimeInMinutes": 1,
+                    "linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": 6},
+                    "deploymentCircuitBreaker": {"enable": false, "rollback": false},
+                    "maximumPercent": 200, "minimumHealthyPercent": 100}}),
+            ),
+        ];
+        for (file, live) in cases {
+            assert_eq!(norm(file.clone()), norm(live.clone()), "{file}");
+        }
+        // A hook's timeout that differs from AWS's default is a difference.
+        let pause = |tc: Value| {
+            json!({"deploymentConfiguration": {"strategy": "BLUE_GREEN", "lifecycleHooks": [
+                {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"], "timeoutConfiguration": tc}]}})
+        };
+        assert_ne!(
+            norm(pause(json!({"timeoutInMinutes": 60}))),
+            norm(pause(json!(null)))
+        );
+        assert_eq!(
+            norm(pause(json!({"action": "ROLLBACK"}))),
+            norm(pause(json!(null)))
+        );
     }
 }

@@ -1247,3 +1247,24 @@ async fn stage_and_paused_waits_need_a_native_strategy() {
         "{e:#}"
     );
 }
+
+/// The `--output json` event stream of one BLUE_GREEN deploy that pauses at its PAUSE hook
+/// (`--wait-until paused`): stage changes, weights, the paused event and the early verdict.
+#[tokio::test]
+async fn blue_green_json_event_stream_snapshot() {
+    let sim = steady_native(blue_green());
+    let target = deploy_with(&sim, "nginx:2", with_pause());
+    let ecs = stepping(&sim, 3, None).await;
+    let o = WatchOptions {
+        wait_until: WaitUntil::Paused,
+        ..opts()
+    };
+    let (status, events) = run_watch(&ecs, &target, &o).await;
+    assert_eq!(status, ExitStatus::Success);
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let lines: Vec<String> = events
+        .iter()
+        .map(|e| normalise(&crate::output::json_line(e, at)))
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"));
+}
