@@ -634,6 +634,57 @@ mod tests {
             .unwrap();
         let described = ecs.describe_tasks("c", &tasks).await.unwrap();
         assert_eq!(described.len(), tasks.len());
+        // ContinueServiceDeployment: a BLUE_GREEN service whose first deployment pauses at a
+        // PAUSE hook; an unknown hook is refused with AWS's error, the waiting one released.
+        let paused = ecs
+            .create_service(&json!({"cluster": "c", "serviceName": "bg", "taskDefinition": arn,
+                "desiredCount": 1, "launchType": "FARGATE",
+                "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["s"]}},
+                "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0,
+                    "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]}]},
+                "loadBalancers": [{"targetGroupArn": "arn:tg/blue", "containerName": "app", "containerPort": 80,
+                    "advancedConfiguration": {"alternateTargetGroupArn": "arn:tg/green",
+                        "productionListenerRule": "arn:rule", "roleArn": "arn:role"}}]}))
+            .await
+            .unwrap();
+        let bg = paused["currentServiceDeployment"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let err = ecs
+            .continue_service_deployment(&bg, "no-such-hook", "CONTINUE")
+            .await
+            .unwrap_err();
+        assert_eq!(err.operation, "ContinueServiceDeployment");
+        assert_eq!(
+            err.code.as_deref(),
+            Some("InvalidParameterException"),
+            "{err}"
+        );
+        let mut polls = 0;
+        let hook = loop {
+            polls += 1;
+            assert!(polls < 1000, "the deployment never paused");
+            let sd = ecs
+                .describe_service_deployments(std::slice::from_ref(&bg))
+                .await
+                .unwrap();
+            if let Some(h) = sd[0]["lifecycleHookDetails"]
+                .as_array()
+                .and_then(|hs| hs.iter().find(|h| h["status"] == "AWAITING_ACTION"))
+            {
+                break h["hookId"].as_str().unwrap().to_owned();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        };
+        ecs.continue_service_deployment(&bg, &hook, "CONTINUE")
+            .await
+            .unwrap();
+        let sd = ecs
+            .describe_service_deployments(std::slice::from_ref(&bg))
+            .await
+            .unwrap();
+        assert_eq!(sd[0]["lifecycleHookDetails"][0]["status"], "SUCCEEDED");
         let err = ecs.describe_task_definition("nope:9").await.unwrap_err();
         assert_eq!(err.code.as_deref(), Some("ClientException"));
         assert!(err.request_id.is_some(), "request ids are kept: {err}");

@@ -142,6 +142,8 @@ pub async fn continue_deployment(
         .then(|| live.get("taskDefinition").and_then(Value::as_str))
         .flatten()
         .map(str::to_owned);
+    let requested = RequestedRollbackSink { inner: sink };
+    let sink: &dyn EventSink = if opts.rollback { &requested } else { sink };
     watch::watch_continued(
         ecs,
         &WatchTarget {
@@ -157,6 +159,33 @@ pub async fn continue_deployment(
         &hook.hook_id,
     )
     .await
+}
+
+/// After `continue --rollback` the rollback was asked for: the verdict keeps its exit status
+/// (3, the new revision did not go live) but does not read as an unexplained failure.
+struct RequestedRollbackSink<'a> {
+    inner: &'a dyn EventSink,
+}
+
+impl EventSink for RequestedRollbackSink<'_> {
+    fn emit(&self, event: Event) {
+        match event {
+            Event::Verdict(mut v) if v.status == ExitStatus::RolledBack => {
+                v.message = v.message.replacen(
+                    " failed and was rolled back",
+                    " was rolled back at its paused hook, as requested",
+                    1,
+                );
+                v.hint = None;
+                self.inner.emit(Event::Verdict(v));
+            }
+            other => self.inner.emit(other),
+        }
+    }
+
+    fn tick(&self) {
+        self.inner.tick();
+    }
 }
 
 /// MERGE POINT — CODE_DEPLOY services: `continue` (ContinueDeployment READY_WAIT) and

@@ -276,6 +276,11 @@ async fn continue_rollback_is_3_and_rollback_while_paused_releases_the_hook() {
         "{}",
         describe(&o)
     );
+    assert!(
+        stderr(&o).contains("was rolled back at its paused hook, as requested"),
+        "{}",
+        describe(&o)
+    );
     assert_eq!(running_revision(&sim).await, "web:1");
     // web:3 paused, then `rollback`: ContinueServiceDeployment(ROLLBACK), not a stop; 0.
     expect_exit(
@@ -298,7 +303,7 @@ async fn continue_rollback_is_3_and_rollback_while_paused_releases_the_hook() {
     assert_eq!(sim.calls("StopServiceDeployment").await, 0);
     assert_eq!(deployment_statuses(&sim).await[0], "ROLLBACK_SUCCESSFUL");
     assert_eq!(running_revision(&sim).await, "web:1");
-    // --finish is for CodeDeploy; `stage:` on this service is fine, on a rolling one not.
+    // --finish is for CodeDeploy only.
     let o = ecspress(&sim, dir.path(), "3", &["continue", "--finish"]);
     expect_exit(&o, 2);
     assert!(stderr(&o).contains("CodeDeploy"), "{}", describe(&o));
