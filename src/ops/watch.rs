@@ -938,7 +938,7 @@ impl<'a> Watcher<'a> {
     fn emit_progress(&mut self, report: ProgressReport) {
         if self.last_progress.as_ref() != Some(&report) {
             self.last_progress = Some(report.clone());
-            self.sink.emit(Event::Progress(report));
+            self.sink.emit(Event::Progress(Box::new(report)));
         }
     }
 

@@ -102,7 +102,7 @@ pub enum Event {
         tracking: String,
     },
     /// The watched deployment's state changed (status, counts, deployments).
-    Progress(crate::model::rollout::ProgressReport),
+    Progress(Box<crate::model::rollout::ProgressReport>),
     /// A new service event (`events[]`), oldest first, each once.
     ServiceEvent {
         /// Event id.

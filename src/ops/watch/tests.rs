@@ -947,7 +947,7 @@ fn progress(events: &[Event]) -> Vec<ProgressReport> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Progress(r) => Some(r.clone()),
+            Event::Progress(r) => Some((**r).clone()),
             _ => None,
         })
         .collect()
