@@ -21,6 +21,18 @@
 //!    deployment must run the task definition we deployed. `--wait-until stable` then waits for
 //!    one deployment and running == desired (the ServicesStable rule).
 //!
+//! **Native strategies** (BLUE_GREEN, LINEAR, CANARY; ecs-platform-and-peers.md §6.4). The
+//! same two calls carry the lifecycle stage, the traffic weights of the target and source
+//! revisions and the lifecycle hooks. Stage changes are reported as `stage_changed`; the bake
+//! countdown counts from when the watcher first saw BAKE_TIME (AWS gives no stage start time).
+//! A PAUSE hook AWAITING_ACTION is reported once per hookId (`paused`, with the commands that
+//! release it) and the wait goes on, unless it *is* the goal: `--wait-until paused` ends there,
+//! `--wait-until stage:<STAGE>` ends once the deployment is IN_PROGRESS at or past that stage
+//! (both exit 0: the deployment goes on without us). Both refuse (exit 2) services without
+//! stages — ROLLING, CODE_DEPLOY, EXTERNAL — and the `deployments[]` fallback, which cannot see
+//! stages: a wait that can never end is worse than an error. Everything else, including a
+//! rollback before the target stage, is the ordinary verdict.
+//!
 //! **Fallback.** Without IAM permission for the service-deployment API (AccessDenied), on an
 //! endpoint that does not know it, or after repeated server errors from it, the watcher follows
 //! our `deployments[]` entry and its `rolloutState` instead, and says so once (a warning).
@@ -508,7 +520,6 @@ impl<'a> Watcher<'a> {
             WaitUntil::Deployed | WaitUntil::Stable => Ok(()),
         };
         checked.map_err(|why| {
-            self.goal_checked = false;
             PollError::Abort(anyhow!(
                 "{why} (service {} in cluster {})",
                 self.target.service,
@@ -910,7 +921,8 @@ impl<'a> Watcher<'a> {
         if let Some(sd) = sd
             && let Some(stage) = &sd.lifecycle_stage
             && self.last_stage.as_ref() != Some(stage)
-            && !sd.is_terminal()
+            // Attached to a finished deployment: its verdict, not its old story.
+            && !(sd.is_terminal() && self.last_stage.is_none())
         {
             if stage == "BAKE_TIME" {
                 self.bake_seen = Some(Instant::now());

@@ -356,3 +356,55 @@ async fn linear_and_canary_shift_production_in_steps() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn linear_with_a_pause_per_step_is_walked_with_continue_wait_until_paused() {
+    let sim = start().await;
+    let linear = r#""strategy": "LINEAR", "bakeTimeInMinutes": 1,
+    "linearConfiguration": { "stepPercent": 50.0, "stepBakeTimeInMinutes": 1 },"#;
+    let dir = project(|d| strategy(d, linear, r#""lifecycleHooks": []"#));
+    expect_exit(&ecspress(&sim, dir.path(), "1", &["deploy"]), 0);
+    // Now with a PAUSE hook before every production traffic step.
+    rewrite(
+        dir.path(),
+        "ecs-service-def.json",
+        r#""lifecycleHooks": []"#,
+        r#""lifecycleHooks": [{ "targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"] }]"#,
+    );
+    let paused_hook = |o: &Output| -> String {
+        let rec = json_lines(o)
+            .into_iter()
+            .find(|r| r["type"] == "paused")
+            .unwrap_or_else(|| panic!("a paused record: {}", describe(o)));
+        rec["data"]["hook_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        "2",
+        &["--output", "json", "deploy", "--wait-until", "paused"],
+    );
+    expect_exit(&o, 0);
+    let mut hooks = vec![paused_hook(&o)];
+    // One `continue --wait-until paused` per step, each stopping at the next step's hook.
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        "2",
+        &["--output", "json", "continue", "--wait-until", "paused"],
+    );
+    expect_exit(&o, 0);
+    hooks.push(paused_hook(&o));
+    assert_ne!(hooks[0], hooks[1], "each step has its own hook");
+    let weights = production_weights(&o);
+    assert!(weights.contains(&50.0), "{weights:?}: {}", describe(&o));
+    // The last step, then bake and clean-up: the normal verdict.
+    let o = ecspress(&sim, dir.path(), "2", &["continue"]);
+    expect_exit(&o, 0);
+    assert_eq!(sim.calls("ContinueServiceDeployment").await, 2);
+    assert_eq!(running_revision(&sim).await, "web:2");
+    assert_eq!(deployment_statuses(&sim).await[0], "SUCCESSFUL");
+}
