@@ -460,6 +460,8 @@ mod tests {
         service: Value,
         tasks: Vec<Value>,
         deregistered: Mutex<Vec<String>>,
+        /// DescribeServiceDeployments answers (None: AccessDenied).
+        service_deployments: Option<Vec<Value>>,
     }
 
     #[async_trait::async_trait]
@@ -501,8 +503,18 @@ mod tests {
         ) -> AwsResult<Vec<Value>> {
             unimplemented!()
         }
-        async fn describe_service_deployments(&self, _: &[String]) -> AwsResult<Vec<Value>> {
-            unimplemented!()
+        async fn describe_service_deployments(&self, arns: &[String]) -> AwsResult<Vec<Value>> {
+            match &self.service_deployments {
+                Some(sds) => Ok(sds.clone()),
+                None => Err(crate::aws::AwsError {
+                    kind: AwsErrorKind::AccessDenied,
+                    operation: "DescribeServiceDeployments",
+                    target: arns.join(","),
+                    code: Some("AccessDeniedException".into()),
+                    message: "not authorized".into(),
+                    request_id: None,
+                }),
+            }
         }
         async fn stop_service_deployment(&self, _: &str, _: &str) -> AwsResult<()> {
             unimplemented!()
@@ -542,6 +554,7 @@ mod tests {
             tasks: vec![json!({"taskArn": "arn:aws:ecs:us-east-1:1:task/c/t1",
                 "taskDefinitionArn": arn(4), "lastStatus": "RUNNING"})],
             deregistered: Mutex::new(Vec::new()),
+            service_deployments: None,
         };
         let target = ServiceRef {
             cluster: "c".into(),
@@ -622,5 +635,81 @@ mod tests {
         ];
         assert_eq!(newest(&list).as_deref(), Some("b"));
         assert_eq!(newest(&[]), None);
+    }
+
+    /// Dry runs show which call `rollback` makes for the deployment in progress.
+    #[tokio::test]
+    async fn a_paused_deployment_is_rolled_back_at_its_hook() {
+        let arn = "arn:aws:ecs:us-east-1:1:service-deployment/c/web/sd1";
+        let sd = |hook_status: &str| {
+            json!({"serviceDeploymentArn": arn, "status": "IN_PROGRESS",
+                "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT",
+                "lifecycleHookDetails": [{"hookId": "h1", "targetType": "PAUSE", "status": hook_status}]})
+        };
+        let target = ServiceRef {
+            cluster: "c".into(),
+            service: "web".into(),
+        };
+        let opts = RollbackOptions {
+            revision: None,
+            deregister: false,
+            dry_run: true,
+            wait: false,
+            watch: WatchOptions {
+                timeout: std::time::Duration::from_secs(1),
+                poll_interval: std::time::Duration::from_secs(1),
+                wait_until: crate::settings::WaitUntil::Deployed,
+            },
+        };
+        // (DescribeServiceDeployments answer, method, operation, input, warned)
+        let cases = [
+            (
+                Some(vec![sd("AWAITING_ACTION")]),
+                "continue_rollback",
+                "ContinueServiceDeployment",
+                json!({"serviceDeploymentArn": arn, "hookId": "h1", "action": "ROLLBACK"}),
+                false,
+            ),
+            (
+                Some(vec![sd("SUCCEEDED")]),
+                "stop_deployment",
+                "StopServiceDeployment",
+                json!({"serviceDeploymentArn": arn, "stopType": "ROLLBACK"}),
+                false,
+            ),
+            (
+                None,
+                "stop_deployment",
+                "StopServiceDeployment",
+                json!({"serviceDeploymentArn": arn, "stopType": "ROLLBACK"}),
+                true,
+            ),
+        ];
+        for (answer, want_method, want_op, want_input, want_warning) in cases {
+            let ecs = FakeEcs {
+                service: json!({}),
+                tasks: vec![],
+                deregistered: Mutex::new(Vec::new()),
+                service_deployments: answer,
+            };
+            let sink = RecordingSink::new();
+            let status = stop_in_progress(&ecs, &target, arn, "web:2", &opts, &sink)
+                .await
+                .unwrap();
+            assert_eq!(status, ExitStatus::Success);
+            let events = sink.events();
+            let method = events.iter().find_map(|e| match e {
+                Event::RollbackPlanned { method, .. } => Some(method.clone()),
+                _ => None,
+            });
+            assert_eq!(method.as_deref(), Some(want_method));
+            let call = events.iter().find_map(|e| match e {
+                Event::DryRunCall { operation, input } => Some((operation.clone(), input.clone())),
+                _ => None,
+            });
+            assert_eq!(call, Some((want_op.to_owned(), want_input)));
+            let warned = events.iter().any(|e| matches!(e, Event::Warning { .. }));
+            assert_eq!(warned, want_warning, "{events:?}");
+        }
     }
 }

@@ -97,6 +97,14 @@ pub(crate) fn stopped_task_line(t: &StoppedTask) -> String {
     s
 }
 
+/// `BAKE_TIME (9/10)`: a lifecycle stage and its position.
+pub(crate) fn stage_line(stage: &str, position: Option<&str>) -> String {
+    match position {
+        Some(pos) => format!("{stage} ({pos})"),
+        None => stage.to_owned(),
+    }
+}
+
 /// The verdict line's style: green for success, red for a failed deployment, yellow when we
 /// stopped watching without one (superseded, timed out, interrupted).
 fn verdict_style(v: &Verdict) -> Style {
@@ -224,13 +232,7 @@ impl ProgressView {
             Event::ServiceEvent { message, .. } => self.line(p, "Event", info, message),
             Event::StageChanged {
                 stage, position, ..
-            } => {
-                let pos = position
-                    .as_deref()
-                    .map(|p| format!(" ({p})"))
-                    .unwrap_or_default();
-                self.line(p, "Stage", info, &format!("{stage}{pos}"));
-            }
+            } => self.line(p, "Stage", info, &stage_line(stage, position.as_deref())),
             Event::TaskStopped(t) => {
                 let style = if t.is_routine() {
                     info
@@ -356,6 +358,31 @@ mod tests {
         assert_eq!(
             stopped_task_line(&t),
             "task 0f3c (web:4): EssentialContainerExited: Essential container in task exited; container app exit 1"
+        );
+    }
+
+    #[test]
+    fn native_strategy_lines() {
+        assert_eq!(stage_line("BAKE_TIME", Some("9/10")), "BAKE_TIME (9/10)");
+        assert_eq!(stage_line("SOMETHING_NEW", None), "SOMETHING_NEW");
+        let mut r = report();
+        r.strategy = Some("CANARY".into());
+        r.lifecycle_stage = Some("PRODUCTION_TRAFFIC_SHIFT".into());
+        r.stage_position = Some("7/10".into());
+        r.circuit_breaker = None;
+        r.failed_tasks = 0;
+        r.target_revision = Some(crate::model::rollout::RevisionSummary {
+            arn: "arn:rev/green".into(),
+            requested: 2,
+            running: 1,
+            pending: 1,
+            test_weight: Some(100.0),
+            production_weight: Some(5.0),
+        });
+        // The bar's message (TTY) and the plain `Progress` line (no TTY) are this summary.
+        assert_eq!(
+            r.summary(),
+            "IN_PROGRESS stage 7/10 PRODUCTION_TRAFFIC_SHIFT · green 5% prod / 100% test · 1/2 running, 1 pending"
         );
     }
 
