@@ -20,6 +20,11 @@
 //!   configured: ECS starts the rollback deployment a moment after marking ours FAILED). Ours
 //!   not PRIMARY any more while still `IN_PROGRESS` → superseded, 6.
 //!
+//! ECS-native BLUE_GREEN / LINEAR / CANARY deployments (§6.4) are service deployments with a
+//! `lifecycleStage`, traffic weights per revision and `lifecycleHookDetails`: the verdict is the
+//! same, and the stage-aware goals (`stage:<STAGE>`, `paused`) are decided here too — stages
+//! compared by the fixed order of [`crate::model::stages`], never while rolling back.
+//!
 //! After success the PRIMARY deployment must run the task definition we deployed (ecspresso's
 //! "confirm PRIMARY", ecspresso.md §5.1): anything else means ECS put another one back.
 

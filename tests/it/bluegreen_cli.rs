@@ -233,6 +233,25 @@ async fn paused_then_continue_then_diff_is_empty() {
     );
     assert!(err.contains("paused at POST_TEST_TRAFFIC_SHIFT"), "{err}");
     assert_eq!(deployment_statuses(&sim).await[0], "IN_PROGRESS");
+    // `wait` attaches to the paused deployment: `paused` and an earlier stage are met now.
+    for goal in ["paused", "stage:TEST_TRAFFIC_SHIFT"] {
+        let o = ecspress(&sim, dir.path(), "1", &["wait", "--wait-until", goal]);
+        expect_exit(&o, 0);
+    }
+    // A CodeDeploy event on an ECS service: a clear error that names what works.
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        "1",
+        &["wait", "--wait-until", "codedeploy:AllowTraffic"],
+    );
+    expect_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("only for CODE_DEPLOY services")
+            && stderr(&o).contains("stage:<STAGE>"),
+        "{}",
+        describe(&o)
+    );
     let o = ecspress(&sim, dir.path(), "1", &["continue"]);
     expect_exit(&o, 0);
     assert!(
