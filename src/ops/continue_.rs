@@ -18,7 +18,7 @@
 //!
 //! CODE_DEPLOY controller: `continue` ends the Ready wait (traffic reroute) and `--finish`
 //! the blue task set's termination wait; that lives with the CodeDeploy operations, reached
-//! through [`continue_codedeploy`].
+//! through `continue_codedeploy` (the one merge point with that code).
 
 use anyhow::{Context, anyhow, bail};
 use serde_json::Value;
