@@ -341,15 +341,16 @@ fn production_weights(o: &Output) -> Vec<f64> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn linear_and_canary_shift_production_in_steps() {
+    // Step bakes of 3 simulated minutes (0.9 s): every step outlasts many 50 ms polls.
     for (members, want) in [
         (
             r#""strategy": "LINEAR", "bakeTimeInMinutes": 1,
-    "linearConfiguration": { "stepPercent": 25.0, "stepBakeTimeInMinutes": 1 },"#,
+    "linearConfiguration": { "stepPercent": 25.0, "stepBakeTimeInMinutes": 3 },"#,
             vec![0.0, 25.0, 50.0, 75.0, 100.0],
         ),
         (
             r#""strategy": "CANARY", "bakeTimeInMinutes": 1,
-    "canaryConfiguration": { "canaryPercent": 10.0, "canaryBakeTimeInMinutes": 1 },"#,
+    "canaryConfiguration": { "canaryPercent": 10.0, "canaryBakeTimeInMinutes": 3 },"#,
             vec![0.0, 10.0, 100.0],
         ),
     ] {
