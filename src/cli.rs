@@ -74,7 +74,7 @@ pub enum Command {
     Status(StatusArgs),
     /// Attach to the current deployment and wait for its verdict
     Wait(WaitArgs),
-    /// Let a paused deployment go on (ECS PAUSE lifecycle hook), or roll it back there
+    /// Let a paused deployment go on (ECS PAUSE hook, CodeDeploy Ready wait), or roll it back
     Continue(ContinueArgs),
     /// Print rendered config, task definition and/or service definition as JSON
     Render(RenderArgs),
