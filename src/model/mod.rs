@@ -10,6 +10,8 @@
 //! - [`rollout`]: watched-deployment snapshots, verdict rules and progress reports.
 //! - [`stages`]: the fixed order of ECS lifecycle stages and CodeDeploy lifecycle events.
 
+pub mod appspec;
+pub mod codedeploy;
 pub mod diff;
 pub mod normalize;
 pub mod revision;

@@ -9,6 +9,7 @@
 //! - [`rollback`]: stop the deployment in progress, or deploy an older revision (`rollback`).
 //! - [`status`]: the service, its deployments, auto scaling and events (`status`).
 
+pub mod codedeploy;
 pub mod deploy;
 pub mod diff;
 pub mod render;

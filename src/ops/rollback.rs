@@ -48,6 +48,8 @@ pub struct RollbackOptions {
     pub wait: bool,
     /// How to watch.
     pub watch: WatchOptions,
+    /// `--rollback-events` (CODE_DEPLOY services only).
+    pub rollback_events: Option<Vec<String>>,
 }
 
 /// The exit status of `rollback` by StopServiceDeployment, from the watcher's verdict on the
@@ -128,6 +130,9 @@ pub async fn rollback(
             target.cluster
         )
     })?;
+    if revision::controller_of(&live) == "CODE_DEPLOY" {
+        return crate::ops::codedeploy::rollback(project, &live, opts, sink).await;
+    }
     target.check_deployable(Some(&live), None)?;
     let running = live
         .get("taskDefinition")
