@@ -408,9 +408,17 @@ pub(crate) async fn deploy(
     // A new deployment when the revision or the launch properties change (or forced).
     let new_spec = build_appspec(project, &td_arn, service_for_appspec, sink)?;
     let live_spec = appspec::build(&running, live, project.config().appspec.as_ref()).ok();
-    let launch_changed = live_spec
-        .as_ref()
-        .is_none_or(|l| launch_properties(&l.value) != launch_properties(&new_spec.value));
+    // What the file leaves out (e.g. PlatformVersion, which AWS fills in) is no change.
+    let launch_changed = live_spec.as_ref().is_none_or(|l| {
+        let (old, new) = (
+            launch_properties(&l.value),
+            launch_properties(&new_spec.value),
+        );
+        new.as_object()
+            .into_iter()
+            .flatten()
+            .any(|(k, v)| old.get(k) != Some(v))
+    });
     let needs_deployment = register.is_some()
         || !revision::same_revision(&td_arn, &running)
         || (opts.update_service && launch_changed)
