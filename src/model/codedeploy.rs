@@ -254,7 +254,11 @@ pub fn lifecycle_changes(before: &TargetSnapshot, now: &TargetSnapshot) -> Vec<(
     let mut changed: Vec<(String, String)> = now
         .events
         .iter()
-        .filter(|(n, st)| before.event_status(n) != Some(st.as_str()))
+        // A first sight of Pending is no news: every event starts there.
+        .filter(|(n, st)| match before.event_status(n) {
+            None => st != "Pending",
+            Some(b) => b != st,
+        })
         .cloned()
         .collect();
     changed.sort_by_key(|(n, _)| codedeploy_event_index(n).unwrap_or(CODEDEPLOY_EVENTS.len()));
@@ -311,7 +315,7 @@ pub fn assess(d: &DeploymentSnapshot, t: Option<&TargetSnapshot>, goal: Goal) ->
             Some(st @ "Succeeded") | Some(st @ "Skipped") if st == "Succeeded" || !failed => {
                 return CdAssessment::Finished {
                     outcome: Outcome::Succeeded,
-                    reason: format!("lifecycle event {event} {st}"),
+                    reason: format!("passed lifecycle event {event} ({st})"),
                 };
             }
             None if d.status == "Succeeded" => {
@@ -330,7 +334,7 @@ pub fn assess(d: &DeploymentSnapshot, t: Option<&TargetSnapshot>, goal: Goal) ->
         },
         "Ready" if goal == Goal::Paused => CdAssessment::Finished {
             outcome: Outcome::Succeeded,
-            reason: "Ready: waiting for `ecspress continue` to reroute traffic".into(),
+            reason: "is Ready: waiting for `ecspress continue` to reroute traffic".into(),
         },
         "Ready" => CdAssessment::Ready,
         "Failed" | "Stopped" => match &d.rollback_deployment_id {
@@ -518,7 +522,7 @@ mod tests {
                 Goal::Paused,
                 fin(
                     Outcome::Succeeded,
-                    "Ready: waiting for `ecspress continue` to reroute traffic",
+                    "is Ready: waiting for `ecspress continue` to reroute traffic",
                 ),
             ),
             (
@@ -565,7 +569,10 @@ mod tests {
                 dep("InProgress", json!({})),
                 "SSSSI...",
                 Goal::Event("AllowTestTraffic"),
-                fin(Outcome::Succeeded, "lifecycle event AllowTestTraffic Succeeded"),
+                fin(
+                    Outcome::Succeeded,
+                    "passed lifecycle event AllowTestTraffic (Succeeded)",
+                ),
             ),
             (
                 dep("Ready", json!({})),
@@ -591,7 +598,10 @@ mod tests {
                 dep("InProgress", json!({})),
                 "SSSSSK..",
                 Goal::Event("AllowTestTraffic"),
-                fin(Outcome::Succeeded, "lifecycle event AllowTestTraffic Succeeded"),
+                fin(
+                    Outcome::Succeeded,
+                    "passed lifecycle event AllowTestTraffic (Succeeded)",
+                ),
             ),
         ];
         for (d, codes, goal, want) in cases {
@@ -629,9 +639,13 @@ mod tests {
             ]
         );
         assert!(lifecycle_changes(&now, &now).is_empty());
+        // First sight: Pending events are not reported.
         assert_eq!(
-            lifecycle_changes(&TargetSnapshot::default(), &target("I")),
-            [("BeforeInstall".to_owned(), "InProgress".to_owned())]
+            lifecycle_changes(&TargetSnapshot::default(), &target("SI......")),
+            [
+                ("BeforeInstall".to_owned(), "Succeeded".to_owned()),
+                ("Install".to_owned(), "InProgress".to_owned()),
+            ]
         );
     }
 

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod codedeploy_cli;
 mod deploy_cli;
 mod diff_cli;
 mod render_aws;

@@ -184,6 +184,10 @@ impl Watcher<'_> {
     fn finish(&mut self, outcome: Outcome, reason: &str) -> ExitStatus {
         self.done = true;
         let mut v = rollout::verdict(outcome, &self.what(), reason);
+        if outcome == Outcome::Succeeded && matches!(self.goal, Goal::Paused | Goal::Event(_)) {
+            // The goal was a point on the way, not the end: say which.
+            v.message = format!("deployment {} {reason}", self.what());
+        }
         if matches!(outcome, Outcome::TimedOut | Outcome::Interrupted) {
             v.hint = Some(
                 "the deployment goes on in CodeDeploy; run `ecspress wait` to follow it to its verdict"
@@ -355,27 +359,24 @@ impl Watcher<'_> {
         {
             a = CdAssessment::AwaitingRollback(d.reason());
         }
-        if !matches!(a, CdAssessment::Ready) {
+        // Ready is reported once per Ready episode, whatever the goal.
+        if d.status != "Ready" {
             self.ready_reported = false;
+        } else if !self.ready_reported {
+            self.ready_reported = true;
+            self.sink.emit(Event::Paused {
+                controller: "CODE_DEPLOY".into(),
+                deployment: id.clone(),
+                stage: "Ready".into(),
+                hook_id: None,
+                expires_at: None,
+                timeout_action: self.target.ready_action.clone(),
+                continue_command: "ecspress continue".into(),
+                rollback_command: "ecspress rollback".into(),
+            });
         }
         match a {
-            CdAssessment::Running => Ok(Step::Continue),
-            CdAssessment::Ready => {
-                if !self.ready_reported {
-                    self.ready_reported = true;
-                    self.sink.emit(Event::Paused {
-                        controller: "CODE_DEPLOY".into(),
-                        deployment: id.clone(),
-                        stage: "Ready".into(),
-                        hook_id: None,
-                        expires_at: None,
-                        timeout_action: self.target.ready_action.clone(),
-                        continue_command: "ecspress continue".into(),
-                        rollback_command: "ecspress rollback".into(),
-                    });
-                }
-                Ok(Step::Continue)
-            }
+            CdAssessment::Running | CdAssessment::Ready => Ok(Step::Continue),
             CdAssessment::RollingBack {
                 rollback_id,
                 reason,
