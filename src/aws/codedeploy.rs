@@ -162,15 +162,13 @@ impl CodeDeployApi for SdkCodeDeploy {
         let app = s(input, "applicationName").unwrap_or_default();
         let group = s(input, "deploymentGroupName").unwrap_or_default();
         let target = format!("{app}/{group}");
-        let content = input
-            .pointer("/revision/appSpecContent")
-            .ok_or_else(|| {
-                invalid(
-                    "CreateDeployment",
-                    &target,
-                    "no revision.appSpecContent".into(),
-                )
-            })?;
+        let content = input.pointer("/revision/appSpecContent").ok_or_else(|| {
+            invalid(
+                "CreateDeployment",
+                &target,
+                "no revision.appSpecContent".into(),
+            )
+        })?;
         let revision = RevisionLocation::builder()
             .revision_type(RevisionLocationType::AppSpecContent)
             .app_spec_content(
@@ -228,8 +226,12 @@ impl CodeDeployApi for SdkCodeDeploy {
     ) -> AwsResult<Vec<String>> {
         let mut out = Vec::new();
         let mut token = None;
-        let statuses: Option<Vec<DeploymentStatus>> = (!statuses.is_empty())
-            .then(|| statuses.iter().map(|s| DeploymentStatus::from(*s)).collect());
+        let statuses: Option<Vec<DeploymentStatus>> = (!statuses.is_empty()).then(|| {
+            statuses
+                .iter()
+                .map(|s| DeploymentStatus::from(*s))
+                .collect()
+        });
         loop {
             let page = self
                 .client

@@ -151,10 +151,11 @@ fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>, AppSpe
         .ok_or_else(|| AppSpecError::Shape(format!("{what} must be a mapping, found {v}")))
 }
 
-/// The user's single resource `(name, Type, Properties, other keys)`, if they wrote one.
-fn user_resource(
-    user: &Map<String, Value>,
-) -> Result<Option<(String, Map<String, Value>)>, AppSpecError> {
+/// A resource: its name and body.
+type Resource = (String, Map<String, Value>);
+
+/// The user's single resource (name, body), if they wrote one.
+fn user_resource(user: &Map<String, Value>) -> Result<Option<Resource>, AppSpecError> {
     let Some(resources) = user.get("Resources") else {
         return Ok(None);
     };
@@ -167,10 +168,9 @@ fn user_resource(
             let m = object(one, "a Resources entry")?;
             let mut it = m.iter();
             match (it.next(), it.next()) {
-                (Some((name, body)), None) => Ok(Some((
-                    name.clone(),
-                    object(body, "a resource")?.clone(),
-                ))),
+                (Some((name, body)), None) => {
+                    Ok(Some((name.clone(), object(body, "a resource")?.clone())))
+                }
                 _ => Err(AppSpecError::Shape(
                     "a Resources entry must have exactly one key (the resource name)".into(),
                 )),
@@ -427,14 +427,14 @@ mod tests {
             (
                 service(),
                 Some(json!({"Resources": [{"A": {}}, {"B": {}}]})),
-                AppSpecError::Shape(
-                    "an ECS AppSpec has exactly one resource (the service)".into(),
-                ),
+                AppSpecError::Shape("an ECS AppSpec has exactly one resource (the service)".into()),
             ),
             (
                 service(),
                 Some(json!("text")),
-                AppSpecError::Shape("the config's appspec must be a mapping, found \"text\"".into()),
+                AppSpecError::Shape(
+                    "the config's appspec must be a mapping, found \"text\"".into(),
+                ),
             ),
         ] {
             assert_eq!(build(TD, &svc, user.as_ref()).unwrap_err(), want);
@@ -446,7 +446,12 @@ mod tests {
 
     #[test]
     fn yaml_in_documented_order_and_sha256() {
-        let a = build(TD, &service(), Some(&json!({"Hooks": [{"BeforeInstall": "fn-a"}]}))).unwrap();
+        let a = build(
+            TD,
+            &service(),
+            Some(&json!({"Hooks": [{"BeforeInstall": "fn-a"}]})),
+        )
+        .unwrap();
         let y = to_yaml(&a.value);
         assert_eq!(
             y,
@@ -462,6 +467,9 @@ mod tests {
             sha256_hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert_eq!(revision("abc")["appSpecContent"]["sha256"], sha256_hex("abc"));
+        assert_eq!(
+            revision("abc")["appSpecContent"]["sha256"],
+            sha256_hex("abc")
+        );
     }
 }

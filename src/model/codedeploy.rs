@@ -491,7 +491,8 @@ mod tests {
     #[test]
     fn assessment_table() {
         use CdAssessment as A;
-        let err = json!({"errorInformation": {"code": "HEALTH_CONSTRAINTS", "message": "unhealthy"}});
+        let err =
+            json!({"errorInformation": {"code": "HEALTH_CONSTRAINTS", "message": "unhealthy"}});
         let fin = |o, r: &str| A::Finished {
             outcome: o,
             reason: r.to_owned(),
@@ -606,7 +607,12 @@ mod tests {
         ];
         for (d, codes, goal, want) in cases {
             let t = target(codes);
-            assert_eq!(assess(&d, Some(&t), goal), want, "{} {codes} {goal:?}", d.status);
+            assert_eq!(
+                assess(&d, Some(&t), goal),
+                want,
+                "{} {codes} {goal:?}",
+                d.status
+            );
         }
     }
 
@@ -662,7 +668,9 @@ mod tests {
             &json!({"taskSets": [{"status": "PRIMARY", "stabilityStatus": "STABILIZING"}]})
         ));
         assert_eq!(
-            parse_rollback_events("deployment_failure, DEPLOYMENT_STOP_ON_ALARM,DEPLOYMENT_FAILURE"),
+            parse_rollback_events(
+                "deployment_failure, DEPLOYMENT_STOP_ON_ALARM,DEPLOYMENT_FAILURE"
+            ),
             Ok(vec![
                 "DEPLOYMENT_FAILURE".to_owned(),
                 "DEPLOYMENT_STOP_ON_ALARM".to_owned()

@@ -140,9 +140,8 @@ impl ServiceRef {
     ) -> Result<(), DeployError> {
         let controller = live.or(file).map(revision::controller_of).unwrap_or("ECS");
         let (cluster, service) = (self.cluster.clone(), self.service.clone());
-        match controller {
-            "EXTERNAL" => return Err(DeployError::ExternalNotSupported { cluster, service }),
-            _ => {}
+        if controller == "EXTERNAL" {
+            return Err(DeployError::ExternalNotSupported { cluster, service });
         }
         if live.and_then(|l| l.get("status")).and_then(Value::as_str) == Some("DRAINING") {
             return Err(DeployError::Draining { cluster, service });
@@ -257,7 +256,11 @@ fn same_task_definition(input: &Value, live: &Value, ignore_tags: &[String]) -> 
 
 /// Whether the service file would change any attribute of the live service (the same
 /// normalisation `diff` shows; what the file leaves to AWS is no difference).
-pub(crate) fn service_attributes_differ(file: &Value, live: &Value, ignore_tags: &[String]) -> bool {
+pub(crate) fn service_attributes_differ(
+    file: &Value,
+    live: &Value,
+    ignore_tags: &[String],
+) -> bool {
     let opts = NormalizeOptions::new(ignore_tags).for_service_pair(Some(live), file);
     let strip = |v: Value| {
         let mut v = v;
@@ -406,7 +409,10 @@ pub async fn deploy(
     // 2. Read.
     let live = target.describe(ecs).await?;
     target.check_deployable(live.as_ref(), service_file.as_ref())?;
-    if let Some(l) = live.as_ref().filter(|l| revision::controller_of(l) == "CODE_DEPLOY") {
+    if let Some(l) = live
+        .as_ref()
+        .filter(|l| revision::controller_of(l) == "CODE_DEPLOY")
+    {
         return codedeploy::deploy(project, &target, l, service_file, rendered_task, opts, sink)
             .await;
     }

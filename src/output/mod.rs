@@ -562,7 +562,9 @@ impl Printer {
                 let how = if *discovered { "Found" } else { "Using" };
                 self.status(
                     how,
-                    &format!("CodeDeploy application {application}, deployment group {deployment_group}"),
+                    &format!(
+                        "CodeDeploy application {application}, deployment group {deployment_group}"
+                    ),
                 );
             }
             Event::CodeDeployDeploymentCreated {

@@ -38,7 +38,12 @@ fn expect_exit(o: &Output, expected: i32) {
     assert_eq!(code(o), expected, "{}", describe(o));
 }
 
-fn command(sim: &SimProcess, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> std::process::Command {
+fn command(
+    sim: &SimProcess,
+    dir: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Command {
     let mut cmd = bin();
     cmd.current_dir(dir)
         .env("AWS_ENDPOINT_URL", &sim.url)
@@ -96,7 +101,8 @@ async fn running_revision(sim: &SimProcess) -> String {
 /// A copy of `examples/codedeploy` in a temporary directory.
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    for entry in std::fs::read_dir(repo().join("examples/codedeploy")).expect("examples/codedeploy") {
+    for entry in std::fs::read_dir(repo().join("examples/codedeploy")).expect("examples/codedeploy")
+    {
         let entry = entry.expect("entry");
         if entry.path().is_file() {
             std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
@@ -184,14 +190,23 @@ async fn codedeploy_deploy_prints_lifecycle_events_in_order_and_discovers_once()
     expect_exit(&o, 0);
     // Discovery ran once for deploy + watch.
     assert_eq!(sim.calls("ListApplications").await - apps, 1);
-    assert_eq!(sim.calls("ListDeploymentGroups").await - groups, 2, "one per ECS application");
+    assert_eq!(
+        sim.calls("ListDeploymentGroups").await - groups,
+        2,
+        "one per ECS application"
+    );
     let recs = records(&o);
     let kinds: Vec<&str> = recs.iter().filter_map(|r| r["type"].as_str()).collect();
     assert!(kinds.contains(&"code_deploy_group"), "{kinds:?}");
-    assert!(kinds.contains(&"code_deploy_deployment_created"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"code_deploy_deployment_created"),
+        "{kinds:?}"
+    );
     let succeeded: Vec<&str> = recs
         .iter()
-        .filter(|r| r["type"] == "code_deploy_lifecycle_event" && r["data"]["status"] == "Succeeded")
+        .filter(|r| {
+            r["type"] == "code_deploy_lifecycle_event" && r["data"]["status"] == "Succeeded"
+        })
         .filter_map(|r| r["data"]["event"].as_str())
         .collect();
     assert_eq!(succeeded, STAGES, "{}", describe(&o));
@@ -219,9 +234,19 @@ async fn codedeploy_deploy_prints_lifecycle_events_in_order_and_discovers_once()
     assert!(err.contains("pin it in the config"), "{err}");
     // The same files again: no deployment.
     let before = sim.calls("CreateDeployment").await;
-    let o = ecspress(&sim, dir.path(), &[("IMAGE_TAG", "1.29")], &with_fast(&["deploy"]));
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &[("IMAGE_TAG", "1.29")],
+        &with_fast(&["deploy"]),
+    );
     expect_exit(&o, 0);
-    assert_eq!(sim.calls("CreateDeployment").await, before, "{}", describe(&o));
+    assert_eq!(
+        sim.calls("CreateDeployment").await,
+        before,
+        "{}",
+        describe(&o)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -238,7 +263,11 @@ async fn codedeploy_unhealthy_green_with_auto_rollback_exits_3() {
         &with_fast(&["deploy"]),
     );
     expect_exit(&o, 3);
-    assert!(stderr(&o).contains("HEALTH_CONSTRAINTS"), "{}", describe(&o));
+    assert!(
+        stderr(&o).contains("HEALTH_CONSTRAINTS"),
+        "{}",
+        describe(&o)
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(running_revision(&sim).await, "web:1");
 }
@@ -286,7 +315,11 @@ async fn codedeploy_ready_wait_paused_then_wait_after_continue() {
     // Nothing in flight any more: wait says so and exits 0.
     let o = ecspress(&sim, dir.path(), &[], &with_fast(&["wait"]));
     expect_exit(&o, 0);
-    assert!(stderr(&o).contains("no CodeDeploy deployment in progress"), "{}", describe(&o));
+    assert!(
+        stderr(&o).contains("no CodeDeploy deployment in progress"),
+        "{}",
+        describe(&o)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -325,12 +358,19 @@ async fn codedeploy_rollback_mid_deployment_exits_0() {
                 break id.to_owned();
             }
         }
-        assert!(Instant::now() < deadline, "the deployment did not reach AllowTraffic");
+        assert!(
+            Instant::now() < deadline,
+            "the deployment did not reach AllowTraffic"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let o = ecspress(&sim, dir.path(), &[], &with_fast(&["rollback"]));
     expect_exit(&o, 0);
-    assert!(stderr(&o).contains("rolled back as requested"), "{}", describe(&o));
+    assert!(
+        stderr(&o).contains("rolled back as requested"),
+        "{}",
+        describe(&o)
+    );
     let d = cd(&sim, "GetDeployment", json!({"deploymentId": id})).await;
     assert_eq!(d["deploymentInfo"]["status"], "Stopped");
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -344,7 +384,11 @@ async fn codedeploy_rollback_mid_deployment_exits_0() {
         &with_fast(&["rollback", "--revision", "2", "--dry-run"]),
     );
     expect_exit(&o, 0);
-    assert!(stdout(&o).contains("\"deploymentGroupName\""), "{}", describe(&o));
+    assert!(
+        stdout(&o).contains("\"deploymentGroupName\""),
+        "{}",
+        describe(&o)
+    );
     assert!(stdout(&o).contains("web:2"), "{}", describe(&o));
 }
 
@@ -373,13 +417,21 @@ async fn codedeploy_dry_run_makes_no_mutating_call() {
         }
     }
     let out = stdout(&o);
-    assert!(out.contains("\"CodeDeployDefault.ECSCanary10Percent5Minutes\""), "{out}");
+    assert!(
+        out.contains("\"CodeDeployDefault.ECSCanary10Percent5Minutes\""),
+        "{out}"
+    );
     assert!(out.contains("\"DEPLOYMENT_STOP_ON_ALARM\""), "{out}");
     assert!(out.contains("\"sha256\""), "{out}");
     assert!(out.contains("task-definition/web:2"), "{out}");
     assert!(stderr(&o).contains("CreateDeployment"), "{}", describe(&o));
     // Bad flags and ECS-only goals are refused before any change.
-    let o = ecspress(&sim, dir.path(), &[], &["deploy", "--rollback-events", "ON_FAILURE"]);
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &[],
+        &["deploy", "--rollback-events", "ON_FAILURE"],
+    );
     expect_exit(&o, 2);
     let o = ecspress(
         &sim,
@@ -388,11 +440,19 @@ async fn codedeploy_dry_run_makes_no_mutating_call() {
         &["deploy", "--wait-until", "stage:BAKE_TIME"],
     );
     expect_exit(&o, 2);
-    assert!(stderr(&o).contains("codedeploy:<Event>"), "{}", describe(&o));
+    assert!(
+        stderr(&o).contains("codedeploy:<Event>"),
+        "{}",
+        describe(&o)
+    );
     let after2 = counters(&sim).await;
     for (op, n) in &after2 {
         if !is_read_only(op) {
-            assert_eq!(after.get(op), Some(n), "{op} was called by a refused deploy");
+            assert_eq!(
+                after.get(op),
+                Some(n),
+                "{op} was called by a refused deploy"
+            );
         }
     }
 }
@@ -413,8 +473,16 @@ async fn appspec_prints_what_deploy_would_send() {
     // Changed file: the next revision, said so.
     let o = ecspress(&sim, dir.path(), &[("IMAGE_TAG", "1.28")], &["appspec"]);
     expect_exit(&o, 0);
-    assert!(stdout(&o).contains("task-definition/web:2"), "{}", describe(&o));
-    assert!(stderr(&o).contains("would register a new one"), "{}", describe(&o));
+    assert!(
+        stdout(&o).contains("task-definition/web:2"),
+        "{}",
+        describe(&o)
+    );
+    assert!(
+        stderr(&o).contains("would register a new one"),
+        "{}",
+        describe(&o)
+    );
     // JSON: one record with the document.
     let o = ecspress(
         &sim,

@@ -581,33 +581,6 @@ async fn rollback_stops_a_deployment_in_progress() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn code_deploy_services_are_refused_before_any_change() {
-    let sim = start(0.005).await;
-    let dir = project(|d| {
-        rewrite(
-            d,
-            "ecs-service-def.json",
-            r#""launchType": "FARGATE","#,
-            r#""launchType": "FARGATE", "deploymentController": { "type": "CODE_DEPLOY" },"#,
-        )
-    });
-    let before = counters(&sim).await;
-    let o = ecspress(&sim, dir.path(), &[], &["deploy"]);
-    expect_exit(&o, 2);
-    assert!(
-        stderr(&o).contains("deploying CODE_DEPLOY services is not supported yet (issue #5)"),
-        "{}",
-        describe(&o)
-    );
-    assert!(
-        !stderr(&o).contains("InvalidParameterException"),
-        "{}",
-        describe(&o)
-    );
-    assert_mutations_unchanged(&before, &counters(&sim).await);
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn template_errors_and_strict_unknown_fields_stop_before_any_aws_call() {
     let sim = start(0.005).await;
     // A template error: not a single AWS call (not even a read).

@@ -18,9 +18,9 @@
 //! is resolved once and handed to the watcher: ecspresso searches twice per deploy), and the
 //! result is reported with the config lines that skip the search next time.
 
-mod watch;
 #[cfg(test)]
 mod tests;
+mod watch;
 
 use anyhow::{Context, anyhow, bail};
 use serde_json::{Map, Value, json};
@@ -235,7 +235,12 @@ fn build_appspec(
     sink: &dyn EventSink,
 ) -> anyhow::Result<appspec::AppSpec> {
     let a = appspec::build(task_definition, service, project.config().appspec.as_ref())
-        .with_context(|| format!("cannot build the AppSpec for {}", short_name(task_definition)))?;
+        .with_context(|| {
+            format!(
+                "cannot build the AppSpec for {}",
+                short_name(task_definition)
+            )
+        })?;
     for n in &a.notes {
         sink.emit(Event::Warning { message: n.clone() });
     }
@@ -485,7 +490,9 @@ pub(crate) async fn deploy(
             });
         } else {
             sink.emit(Event::Info {
-                message: "no CodeDeploy deployment needed: same task definition and launch settings".into(),
+                message:
+                    "no CodeDeploy deployment needed: same task definition and launch settings"
+                        .into(),
             });
         }
         sink.emit(Event::Info {
@@ -632,9 +639,7 @@ pub async fn attach(
             let t = CdWatchTarget::new(&target, &group, Some(id), None);
             watch_deployment(project, &t, opts, goal, false, sink).await
         }
-        None if goal == Goal::Stable => {
-            watch_initial_task_set(project, &target, opts, sink).await
-        }
+        None if goal == Goal::Stable => watch_initial_task_set(project, &target, opts, sink).await,
         None => {
             sink.emit(Event::Info {
                 message: format!(
@@ -778,8 +783,8 @@ pub async fn rollback(
         }
         let t = CdWatchTarget::new(&target, &group, Some(id), None);
         let wrapped = RollbackSink { inner: sink };
-        let status = watch_deployment(project, &t, &opts.watch, Goal::Deployed, true, &wrapped)
-            .await?;
+        let status =
+            watch_deployment(project, &t, &opts.watch, Goal::Deployed, true, &wrapped).await?;
         return Ok(crate::ops::rollback::stop_rollback_status(status));
     }
 
@@ -868,9 +873,12 @@ struct RollbackSink<'a> {
 impl EventSink for RollbackSink<'_> {
     fn emit(&self, event: Event) {
         match event {
-            Event::Verdict(v) => self.inner.emit(Event::Verdict(
-                crate::ops::rollback::stop_rollback_verdict(v),
-            )),
+            Event::Verdict(v) => {
+                self.inner
+                    .emit(Event::Verdict(crate::ops::rollback::stop_rollback_verdict(
+                        v,
+                    )))
+            }
             other => self.inner.emit(other),
         }
     }

@@ -347,7 +347,11 @@ async fn ready_is_reported_once_while_waiting_for_a_later_event() {
             ..
         } => {
             assert_eq!(
-                (controller.as_str(), stage.as_str(), continue_command.as_str()),
+                (
+                    controller.as_str(),
+                    stage.as_str(),
+                    continue_command.as_str()
+                ),
                 ("CODE_DEPLOY", "Ready", "ecspress continue")
             );
             assert_eq!(timeout_action.as_deref(), Some("STOP_DEPLOYMENT"));
@@ -397,7 +401,11 @@ async fn unhealthy_green_with_auto_rollback_is_rolled_back() {
     assert_eq!(status, ExitStatus::RolledBack, "{:#?}", sink.events());
     let v = verdicts(&sink);
     assert_eq!(v.len(), 1);
-    assert!(v[0].message.contains("HEALTH_CONSTRAINTS"), "{}", v[0].message);
+    assert!(
+        v[0].message.contains("HEALTH_CONSTRAINTS"),
+        "{}",
+        v[0].message
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

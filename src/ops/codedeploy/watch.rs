@@ -141,6 +141,9 @@ pub async fn watch_deployment(
     w.run().await
 }
 
+/// Status, green traffic weight, green running, green desired: what a progress line shows.
+type Progress = (String, Option<f64>, Option<i64>, Option<i64>);
+
 struct Watcher<'a> {
     project: &'a Project,
     target: CdWatchTarget,
@@ -151,7 +154,7 @@ struct Watcher<'a> {
     mode: Mode,
     cadence: Cadence,
     last_target: TargetSnapshot,
-    last_progress: Option<(String, Option<f64>, Option<i64>, Option<i64>)>,
+    last_progress: Option<Progress>,
     ready_reported: bool,
     termination_reported: bool,
     awaiting_rollback_since: Option<Instant>,
@@ -355,7 +358,13 @@ impl Watcher<'_> {
         }
         let mut a = cd::assess(&d, t.as_ref(), self.goal);
         if self.expect_rollback
-            && matches!(&a, CdAssessment::Finished { outcome: Outcome::Stopped, .. })
+            && matches!(
+                &a,
+                CdAssessment::Finished {
+                    outcome: Outcome::Stopped,
+                    ..
+                }
+            )
         {
             a = CdAssessment::AwaitingRollback(d.reason());
         }
@@ -394,7 +403,9 @@ impl Watcher<'_> {
                 self.poll_rollback(&rollback_id, &d.reason()).await
             }
             CdAssessment::AwaitingRollback(reason) => {
-                let since = *self.awaiting_rollback_since.get_or_insert_with(Instant::now);
+                let since = *self
+                    .awaiting_rollback_since
+                    .get_or_insert_with(Instant::now);
                 if since.elapsed() >= ROLLBACK_GRACE {
                     return Ok(Step::Done(Outcome::Stopped, reason));
                 }
