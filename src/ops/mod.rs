@@ -8,6 +8,8 @@
 //! - [`deploy`]: register (only if changed), create/update the service, watch (`deploy`).
 //! - [`rollback`]: stop the deployment in progress, or deploy an older revision (`rollback`).
 //! - [`status`]: the service, its deployments, auto scaling and events (`status`).
+//! - [`codedeploy`]: CODE_DEPLOY services: group discovery, deploy through CodeDeploy, its
+//!   watcher, continue, rollback, `wait` and `appspec`.
 
 pub mod codedeploy;
 pub mod deploy;

@@ -123,6 +123,28 @@ fn setup(group_extra: Value) -> Sim {
 }
 
 async fn project(sim: &Sim, image_tag: &str) -> Project {
+    project_at(
+        sim,
+        image_tag,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/codedeploy/ecspress.yml"),
+    )
+    .await
+}
+
+/// `examples/codedeploy` copied to a temporary directory, `extra` appended to its config.
+fn example_copy(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/codedeploy");
+    for f in ["ecspress.yml", "ecs-service-def.json", "ecs-task-def.json"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let cfg = dir.path().join("ecspress.yml");
+    let text = std::fs::read_to_string(&cfg).unwrap() + extra;
+    std::fs::write(&cfg, text).unwrap();
+    dir
+}
+
+async fn project_at(sim: &Sim, image_tag: &str, config: &Path) -> Project {
     let (addr, serve) = server::bind(sim.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -145,9 +167,7 @@ async fn project(sim: &Sim, image_tag: &str) -> Project {
     };
     let env: HashMap<String, String> = [("IMAGE_TAG".to_owned(), image_tag.to_owned())].into();
     let opts = ProjectOptions {
-        config_path: Some(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/codedeploy/ecspress.yml"),
-        ),
+        config_path: Some(config.to_path_buf()),
         ..ProjectOptions::default()
     };
     let cwd = std::env::current_dir().unwrap();
@@ -444,4 +464,95 @@ async fn dropped_watch_emits_an_interrupted_verdict() {
     let v = verdicts(&sink);
     assert_eq!(v.len(), 1, "{v:#?}");
     assert_eq!(v[0].status, ExitStatus::Interrupted);
+}
+
+fn calls(sim: &Sim, op: &str) -> u64 {
+    sim.state()["counters"]["calls"][op].as_u64().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pinned_group_skips_discovery_and_is_verified() {
+    let sim = setup(json!({}));
+    let dir = example_copy(
+        "codedeploy:\n  application_name: app\n  deployment_group_name: dg\n  deployment_config_name: CodeDeployDefault.ECSAllAtOnce\n",
+    );
+    let p = project_at(&sim, "1.28", &dir.path().join("ecspress.yml")).await;
+    let sink = RecordingSink::new();
+    let status = crate::ops::deploy::deploy(&p, &deploy_opts(WaitUntil::Deployed), &sink)
+        .await
+        .unwrap();
+    assert_eq!(status, ExitStatus::Success, "{:#?}", sink.events());
+    assert_eq!(calls(&sim, "ListApplications"), 0);
+    assert_eq!(calls(&sim, "ListDeploymentGroups"), 0);
+    assert_eq!(calls(&sim, "BatchGetApplications"), 1);
+    assert_eq!(calls(&sim, "BatchGetDeploymentGroups"), 1);
+    assert!(sink.events().iter().any(|e| matches!(
+        e,
+        Event::CodeDeployDeploymentCreated { deployment_config: Some(c), .. } if c == "CodeDeployDefault.ECSAllAtOnce"
+    )));
+    let id = newest_deployment(&sim);
+    let d = cdc(&sim, "GetDeployment", json!({"deploymentId": id}));
+    assert_eq!(
+        d["deploymentInfo"]["deploymentConfigName"],
+        "CodeDeployDefault.ECSAllAtOnce"
+    );
+
+    // A pinned application that is not an ECS one is refused before any change.
+    cdc(
+        &sim,
+        "CreateApplication",
+        json!({"applicationName": "servers", "computePlatform": "Server"}),
+    );
+    let dir =
+        example_copy("codedeploy:\n  application_name: servers\n  deployment_group_name: dg\n");
+    let p = project_at(&sim, "1.29", &dir.path().join("ecspress.yml")).await;
+    let before = calls(&sim, "RegisterTaskDefinition");
+    let e = crate::ops::deploy::deploy(&p, &deploy_opts(WaitUntil::Deployed), &sink)
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("not an ECS CodeDeploy application"),
+        "{e}"
+    );
+    assert_eq!(calls(&sim, "RegisterTaskDefinition"), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_errors_slow_the_watch_down_but_do_not_end_it() {
+    let sim = setup(json!({}));
+    let p = project(&sim, "1.28").await;
+    sim.set_faults(
+        serde_json::from_value(json!({"error_rate": 0.5,
+            "operations": ["GetDeployment", "GetDeploymentTarget"]}))
+        .unwrap(),
+    );
+    let sink = RecordingSink::new();
+    let status = crate::ops::deploy::deploy(&p, &deploy_opts(WaitUntil::Deployed), &sink)
+        .await
+        .unwrap();
+    assert_eq!(status, ExitStatus::Success, "{:#?}", sink.events());
+    assert!(sim.state()["counters"]["errors"]["GetDeployment"].as_u64() > Some(0));
+    assert_eq!(verdicts(&sink).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timeout_is_exit_5_with_the_resume_hint() {
+    let sim = setup(json!({"blueGreenDeploymentConfiguration": {
+        "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 600},
+    }}));
+    let p = project(&sim, "1.28").await;
+    let mut opts = deploy_opts(WaitUntil::Deployed);
+    opts.watch.timeout = Duration::from_millis(300);
+    let sink = RecordingSink::new();
+    let status = crate::ops::deploy::deploy(&p, &opts, &sink).await.unwrap();
+    assert_eq!(status, ExitStatus::TimedOut);
+    let v = verdicts(&sink);
+    assert_eq!(v.len(), 1);
+    assert!(v[0].message.contains("still Ready"), "{}", v[0].message);
+    assert!(
+        v[0].hint
+            .as_deref()
+            .is_some_and(|h| h.contains("ecspress wait")),
+        "{v:?}"
+    );
 }

@@ -191,6 +191,21 @@ impl Watcher<'_> {
             // The goal was a point on the way, not the end: say which.
             v.message = format!("deployment {} {reason}", self.what());
         }
+        match outcome {
+            Outcome::RolledBack | Outcome::RollbackFailed => {
+                v.hint = Some(
+                    "the lifecycle events above say where it failed; `ecspress status` shows the service's task sets"
+                        .into(),
+                )
+            }
+            Outcome::Stopped => {
+                v.hint = Some(
+                    "CodeDeploy did not roll it back: `ecspress status` shows which task sets serve; `ecspress rollback` deploys the previous revision"
+                        .into(),
+                )
+            }
+            _ => {}
+        }
         if matches!(outcome, Outcome::TimedOut | Outcome::Interrupted) {
             v.hint = Some(
                 "the deployment goes on in CodeDeploy; run `ecspress wait` to follow it to its verdict"
