@@ -67,6 +67,11 @@ pub struct DeploymentGroup {
 }
 
 impl DeploymentGroup {
+    /// The group's own `deploymentConfigName` (used when CreateDeployment names none).
+    fn default_config(&self) -> Option<String> {
+        string_field(&self.info, "deploymentConfigName")
+    }
+
     /// The group's `deploymentReadyOption.actionOnTimeout` when it waits for a manual reroute.
     fn ready_action(&self) -> Option<String> {
         self.info
@@ -400,14 +405,12 @@ pub(crate) async fn deploy(
             .as_ref()
             .and_then(|c| c.deployment_config_name.clone())
     });
-    let (td_arn, register) = match &choice {
-        TaskDefinitionChoice::Existing { arn, .. } => (arn.clone(), None),
+    let registering = matches!(choice, TaskDefinitionChoice::Register { .. });
+    let td_arn = match &choice {
+        TaskDefinitionChoice::Existing { arn, .. } => arn.clone(),
         TaskDefinitionChoice::Register { input } => {
-            let family = input["family"].as_str().unwrap_or_default().to_owned();
-            (
-                next_revision_arn(ecs, &family, Some(&running)).await,
-                Some(input.clone()),
-            )
+            let family = input["family"].as_str().unwrap_or_default();
+            next_revision_arn(ecs, family, Some(&running)).await
         }
     };
     // A new deployment when the revision or the launch properties change (or forced).
@@ -424,7 +427,7 @@ pub(crate) async fn deploy(
             .flatten()
             .any(|(k, v)| old.get(k) != Some(v))
     });
-    let needs_deployment = register.is_some()
+    let needs_deployment = registering
         || !revision::same_revision(&td_arn, &running)
         || (opts.update_service && launch_changed)
         || opts.force_new_deployment;
@@ -444,14 +447,11 @@ pub(crate) async fn deploy(
                 diff: side.diff,
             });
         }
-        match (&choice, register) {
-            (TaskDefinitionChoice::Existing { arn, reason }, _) => {
-                sink.emit(Event::TaskDefinitionSelected {
-                    arn: arn.clone(),
-                    reason: reason.clone(),
-                })
+        match choice {
+            TaskDefinitionChoice::Existing { arn, reason } => {
+                sink.emit(Event::TaskDefinitionSelected { arn, reason })
             }
-            (_, Some(input)) => {
+            TaskDefinitionChoice::Register { input } => {
                 sink.emit(Event::DryRunCall {
                     operation: "RegisterTaskDefinition".into(),
                     input,
@@ -463,7 +463,6 @@ pub(crate) async fn deploy(
                     ),
                 });
             }
-            _ => {}
         }
         if let Some(input) = update {
             sink.emit(Event::DryRunCall {
@@ -502,15 +501,15 @@ pub(crate) async fn deploy(
     }
 
     // Writes: RegisterTaskDefinition, UpdateService, CreateDeployment.
-    let (td_arn, spec) = match (&choice, register) {
-        (TaskDefinitionChoice::Existing { arn, reason }, _) => {
+    let (td_arn, spec) = match choice {
+        TaskDefinitionChoice::Existing { arn, reason } => {
             sink.emit(Event::TaskDefinitionSelected {
                 arn: arn.clone(),
-                reason: reason.clone(),
+                reason,
             });
-            (arn.clone(), new_spec)
+            (arn, new_spec)
         }
-        (_, Some(input)) => {
+        TaskDefinitionChoice::Register { input } => {
             let family = input["family"].as_str().unwrap_or_default().to_owned();
             let td = ecs
                 .register_task_definition(&input)
@@ -523,7 +522,6 @@ pub(crate) async fn deploy(
                 .with_context(|| format!("cannot build the AppSpec for {}", short_name(&arn)))?;
             (arn, spec)
         }
-        _ => unreachable_choice()?,
     };
     if let Some(input) = &update {
         let updated = ecs.update_service(input).await.with_context(|| {
@@ -573,7 +571,7 @@ pub(crate) async fn deploy(
         deployment_id: id.clone(),
         application: group.application.clone(),
         deployment_group: group.name.clone(),
-        deployment_config: config_name,
+        deployment_config: config_name.or_else(|| group.default_config()),
         task_definition: td_arn.clone(),
     });
     if !opts.wait {
@@ -584,12 +582,6 @@ pub(crate) async fn deploy(
     }
     let t = CdWatchTarget::new(target, &group, Some(id), Some(td_arn));
     watch_deployment(project, &t, &opts.watch, goal, false, sink).await
-}
-
-fn unreachable_choice() -> anyhow::Result<(String, appspec::AppSpec)> {
-    Err(anyhow!(
-        "internal error: a task definition to register without its input"
-    ))
 }
 
 async fn create(
@@ -855,7 +847,7 @@ pub async fn rollback(
         deployment_id: id.clone(),
         application: group.application.clone(),
         deployment_group: group.name.clone(),
-        deployment_config: config_name,
+        deployment_config: config_name.or_else(|| group.default_config()),
         task_definition: to.clone(),
     });
     if !opts.wait {

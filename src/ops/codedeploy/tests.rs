@@ -254,6 +254,11 @@ async fn deploy_walks_lifecycle_events_in_order_to_success() {
             .iter()
             .any(|e| matches!(e, Event::CodeDeployGroup { discovered: true, application, .. } if application == "app"))
     );
+    // No config named: the group's default is reported.
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::CodeDeployDeploymentCreated { deployment_config: Some(c), .. } if c == "CodeDeployDefault.ECSAllAtOnce"
+    )));
     let v = verdicts(&sink);
     assert_eq!(v.len(), 1);
     assert!(v[0].message.contains("web:2"), "{}", v[0].message);
