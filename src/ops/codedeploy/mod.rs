@@ -309,7 +309,7 @@ fn update_for_codedeploy(
         v
     };
     let mut unapplied = Vec::new();
-    if let Some(file) = service_file {
+    if let Some(file) = service_file.filter(|_| opts.update_service) {
         for k in ["serviceRegistries", "loadBalancers"] {
             let f = file.get(k).filter(|v| !v.is_null());
             let l = live.get(k).filter(|v| !v.is_null());
@@ -377,6 +377,15 @@ pub(crate) async fn deploy(
     let clients = project.clients().clone();
     let ecs = clients.ecs.as_ref();
     let group = resolve_group(project, target, sink).await?;
+    // CodeDeploy runs one deployment per group at a time (CreateDeployment would answer
+    // DeploymentLimitExceededException after our other writes): refuse before any change.
+    if let Some(id) = in_flight(clients.codedeploy.as_ref(), &group).await? {
+        bail!(
+            "CodeDeploy deployment {id} is still in progress in {}/{}: follow it with `ecspress wait` or stop it with `ecspress rollback`; nothing was changed",
+            group.application,
+            group.name
+        );
+    }
     let choice = deploy::choose_task_definition(
         project,
         ecs,
@@ -397,7 +406,11 @@ pub(crate) async fn deploy(
             ),
         });
     }
-    let service_for_appspec = service_file.as_ref().unwrap_or(live);
+    // `--no-update-service`: the live launch settings; only the revision changes.
+    let service_for_appspec = service_file
+        .as_ref()
+        .filter(|_| opts.update_service)
+        .unwrap_or(live);
     let config_name = opts.codedeploy_config.clone().or_else(|| {
         project
             .config()

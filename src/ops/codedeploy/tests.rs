@@ -561,3 +561,25 @@ async fn timeout_is_exit_5_with_the_resume_hint() {
         "{v:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deployment_in_progress_is_refused_before_any_change() {
+    let sim = setup(json!({}));
+    let p = project(&sim, "1.28").await;
+    let mut opts = deploy_opts(WaitUntil::Deployed);
+    opts.wait = false;
+    let sink = RecordingSink::new();
+    let status = crate::ops::deploy::deploy(&p, &opts, &sink).await.unwrap();
+    assert_eq!(status, ExitStatus::Success);
+    assert!(verdicts(&sink).is_empty(), "--no-wait: no watch");
+    let id = newest_deployment(&sim);
+    let p = project(&sim, "1.29").await;
+    let registered = calls(&sim, "RegisterTaskDefinition");
+    let e = crate::ops::deploy::deploy(&p, &opts, &sink)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains(&id), "{e}");
+    assert!(e.to_string().contains("nothing was changed"), "{e}");
+    assert_eq!(calls(&sim, "RegisterTaskDefinition"), registered);
+    assert_eq!(calls(&sim, "CreateDeployment"), 1);
+}
