@@ -286,13 +286,16 @@ async fn deploy_walks_lifecycle_events_in_order_to_success() {
     assert!(crate::model::codedeploy::task_sets_stable(
         &svc["services"][0]
     ));
-    // The same file again: nothing to deploy.
+    // The same file again: nothing to deploy, nothing to update.
+    let updates = calls(&sim, "UpdateService");
+    assert_eq!(updates, 1, "desiredCount 1 → 2 from the file");
     let sink = RecordingSink::new();
     let status = crate::ops::deploy::deploy(&p, &deploy_opts(WaitUntil::Deployed), &sink)
         .await
         .unwrap();
     assert_eq!(status, ExitStatus::Success);
     assert!(verdicts(&sink).is_empty());
+    assert_eq!(calls(&sim, "UpdateService"), updates);
     assert_eq!(
         cdc(
             &sim,
@@ -582,4 +585,65 @@ async fn a_deployment_in_progress_is_refused_before_any_change() {
     assert!(e.to_string().contains("nothing was changed"), "{e}");
     assert_eq!(calls(&sim, "RegisterTaskDefinition"), registered);
     assert_eq!(calls(&sim, "CreateDeployment"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn service_changes_go_through_update_service_or_are_named() {
+    let sim = setup(json!({}));
+    let dir = example_copy("");
+    let svc = dir.path().join("ecs-service-def.json");
+    let text = std::fs::read_to_string(&svc)
+        .unwrap()
+        .replace(
+            r#""desiredCount": 2,"#,
+            r#""desiredCount": 3, "healthCheckGracePeriodSeconds": 30,"#,
+        )
+        .replace("targetgroup/web-blue/", "targetgroup/web-other/");
+    std::fs::write(&svc, text).unwrap();
+    let p = project_at(&sim, "1.27", &dir.path().join("ecspress.yml")).await;
+    let sink = RecordingSink::new();
+    let status = crate::ops::deploy::deploy(&p, &deploy_opts(WaitUntil::Deployed), &sink)
+        .await
+        .unwrap();
+    assert_eq!(status, ExitStatus::Success, "{:#?}", sink.events());
+    let events = sink.events();
+    let updated = events
+        .iter()
+        .find_map(|e| match e {
+            Event::ServiceUpdated {
+                desired_count,
+                attributes,
+                task_definition,
+                ..
+            } => Some((*desired_count, attributes.clone(), task_definition.clone())),
+            _ => None,
+        })
+        .expect("an UpdateService");
+    assert_eq!(updated.0, Some(3));
+    assert!(
+        updated
+            .1
+            .contains(&"healthCheckGracePeriodSeconds".to_owned()),
+        "{updated:?}"
+    );
+    assert!(
+        !updated.1.contains(&"loadBalancers".to_owned()),
+        "{updated:?}"
+    );
+    assert_eq!(
+        updated.2, None,
+        "the task definition goes through CodeDeploy"
+    );
+    assert!(events.iter().any(
+        |e| matches!(e, Event::Warning { message } if message.contains("loadBalancers cannot be changed"))
+    ));
+    // Same revision, same container: no CodeDeploy deployment.
+    assert_eq!(calls(&sim, "CreateDeployment"), 0);
+    let live = ecs(
+        &sim,
+        "DescribeServices",
+        json!({"cluster": "bluegreen", "services": ["web"]}),
+    );
+    assert_eq!(live["services"][0]["desiredCount"], 3);
+    assert_eq!(live["services"][0]["healthCheckGracePeriodSeconds"], 30);
 }
