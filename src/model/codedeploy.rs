@@ -192,6 +192,9 @@ pub struct TargetSnapshot {
     pub events: Vec<(String, String)>,
     /// `taskSetsInfo[]`.
     pub task_sets: Vec<TaskSetLine>,
+    /// The latest `endTime` of a finished lifecycle event (epoch seconds): while the
+    /// deployment is Ready, when its ready wait began.
+    pub last_event_end: Option<f64>,
 }
 
 impl TargetSnapshot {
@@ -231,7 +234,18 @@ impl TargetSnapshot {
                     .collect()
             })
             .unwrap_or_default();
-        TargetSnapshot { events, task_sets }
+        let last_event_end = t
+            .get("lifecycleEvents")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| crate::model::rollout::timestamp(e.get("endTime")))
+            .reduce(f64::max);
+        TargetSnapshot {
+            events,
+            task_sets,
+            last_event_end,
+        }
     }
 
     /// The status of lifecycle event `name`, if the target lists it.
@@ -373,6 +387,12 @@ pub fn assess_rollback(r: &DeploymentSnapshot, reason: &str) -> Option<(Outcome,
         )),
         _ => None,
     }
+}
+
+/// When a Ready wait that began at `since` (epoch seconds) ends by itself, given the group's
+/// `deploymentReadyOption.waitTimeInMinutes`.
+pub fn ready_expires_at(since: Option<f64>, wait_minutes: Option<i64>) -> Option<f64> {
+    Some(since? + wait_minutes? as f64 * 60.0)
 }
 
 /// Whether the ECS service (DescribeServices) has a single PRIMARY task set in STEADY_STATE:
@@ -653,6 +673,19 @@ mod tests {
                 ("Install".to_owned(), "InProgress".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn ready_wait_expiry() {
+        let t = TargetSnapshot::from_json(&json!({"ecsTarget": {"lifecycleEvents": [
+            {"lifecycleEventName": "BeforeInstall", "status": "Succeeded", "endTime": 100.0},
+            {"lifecycleEventName": "AfterAllowTestTraffic", "status": "Succeeded", "endTime": 160.5},
+            {"lifecycleEventName": "BeforeAllowTraffic", "status": "Pending"},
+        ]}}));
+        assert_eq!(t.last_event_end, Some(160.5));
+        assert_eq!(ready_expires_at(t.last_event_end, Some(30)), Some(1960.5));
+        assert_eq!(ready_expires_at(t.last_event_end, None), None);
+        assert_eq!(ready_expires_at(None, Some(30)), None);
     }
 
     #[test]

@@ -67,6 +67,13 @@ pub struct DeploymentGroup {
 }
 
 impl DeploymentGroup {
+    /// `deploymentReadyOption.waitTimeInMinutes`.
+    fn ready_wait_minutes(&self) -> Option<i64> {
+        self.info
+            .pointer("/blueGreenDeploymentConfiguration/deploymentReadyOption/waitTimeInMinutes")
+            .and_then(Value::as_i64)
+    }
+
     /// The group's own `deploymentConfigName` (used when CreateDeployment names none).
     fn default_config(&self) -> Option<String> {
         string_field(&self.info, "deploymentConfigName")
@@ -671,6 +678,7 @@ pub(crate) async fn watch_initial_task_set(
         deployment_id: None,
         task_definition: None,
         ready_action: None,
+        ready_wait_minutes: None,
     };
     watch_deployment(project, &t, opts, Goal::Stable, false, sink).await
 }

@@ -372,6 +372,7 @@ async fn ready_is_reported_once_while_waiting_for_a_later_event() {
             stage,
             timeout_action,
             continue_command,
+            expires_at,
             ..
         } => {
             assert_eq!(
@@ -383,6 +384,9 @@ async fn ready_is_reported_once_while_waiting_for_a_later_event() {
                 ("CODE_DEPLOY", "Ready", "ecspress continue")
             );
             assert_eq!(timeout_action.as_deref(), Some("STOP_DEPLOYMENT"));
+            // Ready began when AfterAllowTestTraffic ended (simulated second 46 here: 30 s of
+            // setup, then the lifecycle events); the group waits one minute.
+            assert_eq!(expires_at.as_deref(), Some("2027-01-15T08:01:46Z"));
         }
         _ => unreachable!(),
     }

@@ -52,6 +52,8 @@ pub struct CdWatchTarget {
     pub task_definition: Option<String>,
     /// The group's `deploymentReadyOption.actionOnTimeout`, for the Ready report.
     pub ready_action: Option<String>,
+    /// The group's `deploymentReadyOption.waitTimeInMinutes`, for the Ready report.
+    pub ready_wait_minutes: Option<i64>,
 }
 
 impl CdWatchTarget {
@@ -68,6 +70,7 @@ impl CdWatchTarget {
             deployment_id,
             task_definition,
             ready_action: group.ready_action(),
+            ready_wait_minutes: group.ready_wait_minutes(),
         }
     }
 }
@@ -393,7 +396,11 @@ impl Watcher<'_> {
                 deployment: id.clone(),
                 stage: "Ready".into(),
                 hook_id: None,
-                expires_at: None,
+                expires_at: cd::ready_expires_at(
+                    t.as_ref().and_then(|t| t.last_event_end),
+                    self.target.ready_wait_minutes,
+                )
+                .map(rfc3339),
                 timeout_action: self.target.ready_action.clone(),
                 continue_command: "ecspress continue".into(),
                 rollback_command: "ecspress rollback".into(),
@@ -444,6 +451,12 @@ impl Watcher<'_> {
             _ => Ok(Step::Continue),
         }
     }
+}
+
+/// Epoch seconds as RFC 3339 (UTC, seconds).
+fn rfc3339(epoch: f64) -> String {
+    let t = UNIX_EPOCH + Duration::try_from_secs_f64(epoch.max(0.0)).unwrap_or_default();
+    humantime::format_rfc3339_seconds(t).to_string()
 }
 
 /// The TaskDefinition named in a deployment's AppSpec (`revision.appSpecContent.content`).
