@@ -502,3 +502,64 @@ async fn appspec_prints_what_deploy_would_send() {
     );
     let _ = Stdio::null();
 }
+
+/// `s` with CodeDeploy deployment ids (`d-` + 9 upper-case letters/digits) replaced by `d-*`.
+fn redact_ids(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        let id = b[i..].starts_with(b"d-")
+            && b.len() >= i + 11
+            && b[i + 2..i + 11]
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+        if id {
+            out.push_str("d-*");
+            i += 11;
+        } else {
+            let ch = s[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+fn redacted(v: &Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(redact_ids(s)),
+        Value::Array(a) => Value::Array(a.iter().map(redacted).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), redacted(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn codedeploy_json_event_stream() {
+    let (sim, dir) = setup(0.005, json!({})).await;
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &[("IMAGE_TAG", "1.28")],
+        &with_fast(&["--output", "json", "deploy"]),
+    );
+    expect_exit(&o, 0);
+    let recs: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every stdout line is a JSON record"))
+        .collect();
+    // Progress and in-between lifecycle states depend on poll timing; the rest is stable.
+    let skeleton: Vec<Value> = recs
+        .iter()
+        .filter(|r| r["type"] != "code_deploy_progress")
+        .filter(|r| {
+            r["type"] != "code_deploy_lifecycle_event" || r["data"]["status"] == "Succeeded"
+        })
+        .map(|r| json!({"type": r["type"], "data": redacted(&r["data"])}))
+        .collect();
+    insta::assert_json_snapshot!(skeleton);
+}
