@@ -252,6 +252,36 @@ pub fn build(
     })
 }
 
+/// Whether `new` asks for nothing `old` does not already have: every key of `new` objects is
+/// in `old` with a covered value, lists match in length (lists of scalars in any order: subnet
+/// and security group order means nothing), scalars are equal. What a file leaves out (a
+/// `PlatformVersion` or `AssignPublicIp` AWS fills in) is therefore no change.
+pub fn covers(old: &Value, new: &Value) -> bool {
+    match (old, new) {
+        (Value::Object(o), Value::Object(n)) => n
+            .iter()
+            .all(|(k, nv)| o.get(k).is_some_and(|ov| covers(ov, nv))),
+        (Value::Array(o), Value::Array(n)) => {
+            if o.len() != n.len() {
+                return false;
+            }
+            let scalar = |v: &Value| !v.is_object() && !v.is_array();
+            if o.iter().chain(n.iter()).all(scalar) {
+                let key = |v: &Value| v.to_string();
+                let mut a: Vec<String> = o.iter().map(key).collect();
+                let mut b: Vec<String> = n.iter().map(key).collect();
+                a.sort();
+                b.sort();
+                a == b
+            } else {
+                o.iter().zip(n).all(|(ov, nv)| covers(ov, nv))
+            }
+        }
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (o, n) => o == n,
+    }
+}
+
 /// The rank of `key` in `order` (unknown keys after, alphabetically).
 fn ordered(m: &Map<String, Value>, order: &[&str]) -> Vec<(String, Value)> {
     let mut v: Vec<(String, Value)> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -442,6 +472,61 @@ mod tests {
         // The user may supply the load balancer the service lacks.
         let user = json!({"Resources": [{"TargetService": {"Properties": {"LoadBalancerInfo": {"ContainerName": "app", "ContainerPort": 80}}}}]});
         assert!(build(TD, &no_lb, Some(&user)).is_ok());
+    }
+
+    #[test]
+    fn covers_table() {
+        let net = |subnets: Value, extra: Value| {
+            let mut a = json!({"Subnets": subnets, "SecurityGroups": ["sg-1"]});
+            if let (Some(m), Value::Object(e)) = (a.as_object_mut(), extra) {
+                m.extend(e);
+            }
+            json!({"NetworkConfiguration": {"AwsvpcConfiguration": a}})
+        };
+        for (old, new, want) in [
+            // A key AWS filled in that the file leaves out: covered.
+            (
+                net(json!(["a", "b"]), json!({"AssignPublicIp": "DISABLED"})),
+                net(json!(["a", "b"]), json!({})),
+                true,
+            ),
+            // Subnet order means nothing.
+            (
+                net(json!(["a", "b"]), json!({})),
+                net(json!(["b", "a"]), json!({})),
+                true,
+            ),
+            // A different or an extra subnet is a change.
+            (
+                net(json!(["a", "b"]), json!({})),
+                net(json!(["a", "c"]), json!({})),
+                false,
+            ),
+            (
+                net(json!(["a"]), json!({})),
+                net(json!(["a", "b"]), json!({})),
+                false,
+            ),
+            // The file sets what live lacks.
+            (json!({}), json!({"PlatformVersion": "1.4.0"}), false),
+            (
+                json!({"PlatformVersion": "LATEST"}),
+                json!({"PlatformVersion": "1.4.0"}),
+                false,
+            ),
+            (
+                json!({"LoadBalancerInfo": {"ContainerPort": 80}}),
+                json!({"LoadBalancerInfo": {"ContainerPort": 80.0}}),
+                true,
+            ),
+            (
+                json!({"CapacityProviderStrategy": [{"CapacityProvider": "FARGATE", "Weight": 1, "Base": 0}]}),
+                json!({"CapacityProviderStrategy": [{"CapacityProvider": "FARGATE", "Weight": 1}]}),
+                true,
+            ),
+        ] {
+            assert_eq!(covers(&old, &new), want, "{old} ⊇ {new}");
+        }
     }
 
     #[test]

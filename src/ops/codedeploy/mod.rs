@@ -438,14 +438,10 @@ pub(crate) async fn deploy(
     let live_spec = appspec::build(&running, live, project.config().appspec.as_ref()).ok();
     // What the file leaves out (e.g. PlatformVersion, which AWS fills in) is no change.
     let launch_changed = live_spec.as_ref().is_none_or(|l| {
-        let (old, new) = (
-            launch_properties(&l.value),
-            launch_properties(&new_spec.value),
-        );
-        new.as_object()
-            .into_iter()
-            .flatten()
-            .any(|(k, v)| old.get(k) != Some(v))
+        !appspec::covers(
+            &launch_properties(&l.value),
+            &launch_properties(&new_spec.value),
+        )
     });
     let needs_deployment = registering
         || !revision::same_revision(&td_arn, &running)
