@@ -157,10 +157,19 @@ pub(crate) async fn resolve_group(
             info,
         });
     }
-    let names = api
-        .list_applications()
-        .await
-        .context("cannot list CodeDeploy applications")?;
+    // Only the application pinned: search its groups only.
+    let names = match project
+        .config()
+        .codedeploy
+        .as_ref()
+        .and_then(|c| c.application_name.clone())
+    {
+        Some(app) => vec![app],
+        None => api
+            .list_applications()
+            .await
+            .context("cannot list CodeDeploy applications")?,
+    };
     let apps: Vec<String> = api
         .batch_get_applications(&names)
         .await

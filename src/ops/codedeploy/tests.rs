@@ -651,3 +651,17 @@ async fn service_changes_go_through_update_service_or_are_named() {
     assert_eq!(live["services"][0]["desiredCount"], 3);
     assert_eq!(live["services"][0]["healthCheckGracePeriodSeconds"], 30);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pinned_application_alone_limits_the_search_to_its_groups() {
+    let sim = setup(json!({}));
+    let dir = example_copy("codedeploy:\n  application_name: app\n");
+    let p = project_at(&sim, "1.28", &dir.path().join("ecspress.yml")).await;
+    let sink = RecordingSink::new();
+    let g = resolve_group(&p, &ServiceRef::of(&p).unwrap(), &sink)
+        .await
+        .unwrap();
+    assert_eq!((g.application.as_str(), g.name.as_str()), ("app", "dg"));
+    assert_eq!(calls(&sim, "ListApplications"), 0);
+    assert_eq!(calls(&sim, "ListDeploymentGroups"), 1);
+}
