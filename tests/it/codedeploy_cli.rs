@@ -563,3 +563,67 @@ async fn codedeploy_json_event_stream() {
         .collect();
     insta::assert_json_snapshot!(skeleton);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn codedeploy_rollback_to_the_previous_revision_and_deregister() {
+    let (sim, dir) = setup(0.005, json!({})).await;
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &[("IMAGE_TAG", "1.28")],
+        &with_fast(&["deploy"]),
+    );
+    expect_exit(&o, 0);
+    assert_eq!(running_revision(&sim).await, "web:2");
+    // Dry run first: says what it would do, changes nothing.
+    let before = counters(&sim).await;
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &[],
+        &with_fast(&["rollback", "--deregister-task-definition", "--dry-run"]),
+    );
+    expect_exit(&o, 0);
+    assert!(
+        stdout(&o).contains("task-definition/web:1"),
+        "{}",
+        describe(&o)
+    );
+    assert!(
+        stderr(&o).contains("DeregisterTaskDefinition"),
+        "{}",
+        describe(&o)
+    );
+    let after = counters(&sim).await;
+    for (op, n) in &after {
+        if !is_read_only(op) {
+            assert_eq!(before.get(op), Some(n), "{op} was called during a dry run");
+        }
+    }
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &[],
+        &with_fast(&[
+            "rollback",
+            "--deregister-task-definition",
+            "--output",
+            "json",
+        ]),
+    );
+    expect_exit(&o, 0);
+    assert_eq!(running_revision(&sim).await, "web:1");
+    let recs = records(&o);
+    let dereg = recs
+        .iter()
+        .find(|r| r["type"] == "task_definition_deregistered")
+        .unwrap_or_else(|| panic!("{}", describe(&o)));
+    assert!(
+        dereg["data"]["arn"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/web:2"),
+        "{dereg}"
+    );
+    assert_eq!(sim.calls("DeregisterTaskDefinition").await, 1);
+}

@@ -760,11 +760,6 @@ pub async fn rollback(
     opts: &crate::ops::rollback::RollbackOptions,
     sink: &dyn EventSink,
 ) -> anyhow::Result<ExitStatus> {
-    if opts.deregister {
-        bail!(
-            "--deregister-task-definition is not supported for CODE_DEPLOY services yet; nothing was changed"
-        );
-    }
     let goal = check_goal(&opts.watch.wait_until)?;
     let target = ServiceRef::of(project)?;
     let group = resolve_group(project, &target, sink).await?;
@@ -777,14 +772,18 @@ pub async fn rollback(
         && let Some(id) = in_flight(api, &group).await?
     {
         let input = json!({"deploymentId": id, "autoRollbackEnabled": true});
+        // The revision rolled back from: the one the stopped deployment's AppSpec names.
+        let from = api
+            .get_deployment(&id)
+            .await
+            .ok()
+            .and_then(|d| watch::task_definition_of(&d));
         if opts.dry_run {
             sink.emit(Event::DryRunCall {
                 operation: "StopDeployment".into(),
                 input,
             });
-            sink.emit(Event::Info {
-                message: "dry run: nothing was changed".into(),
-            });
+            dry_run_deregister(from.as_deref(), opts.deregister, sink);
             return Ok(ExitStatus::Success);
         }
         let status = api
@@ -803,7 +802,19 @@ pub async fn rollback(
         let wrapped = RollbackSink { inner: sink };
         let status =
             watch_deployment(project, &t, &opts.watch, Goal::Deployed, true, &wrapped).await?;
-        return Ok(crate::ops::rollback::stop_rollback_status(status));
+        let status = crate::ops::rollback::stop_rollback_status(status);
+        if opts.deregister && status == ExitStatus::Success {
+            match from {
+                Some(from) => deregister(project, &target, &from, &opts.watch, sink).await?,
+                None => sink.emit(Event::Warning {
+                    message: format!(
+                        "not deregistering: the task definition of deployment {} is unknown (its AppSpec names none)",
+                        t.deployment_id.as_deref().unwrap_or_default()
+                    ),
+                }),
+            }
+        }
+        return Ok(status);
     }
 
     let family = revision::family_of(&running).to_owned();
@@ -863,9 +874,7 @@ pub async fn rollback(
             operation: "CreateDeployment".into(),
             input: shown,
         });
-        sink.emit(Event::Info {
-            message: "dry run: nothing was changed".into(),
-        });
+        dry_run_deregister(Some(&running), opts.deregister, sink);
         return Ok(ExitStatus::Success);
     }
     let id = create(api, &group, &input).await?;
@@ -880,7 +889,94 @@ pub async fn rollback(
         return Ok(ExitStatus::Success);
     }
     let t = CdWatchTarget::new(&target, &group, Some(id), Some(to));
-    watch_deployment(project, &t, &opts.watch, goal, false, sink).await
+    let status = watch_deployment(project, &t, &opts.watch, goal, false, sink).await?;
+    if opts.deregister && status == ExitStatus::Success {
+        deregister(project, &target, &running, &opts.watch, sink).await?;
+    }
+    Ok(status)
+}
+
+fn dry_run_deregister(from: Option<&str>, deregister: bool, sink: &dyn EventSink) {
+    if let (true, Some(from)) = (deregister, from) {
+        sink.emit(Event::DryRunCall {
+            operation: "DeregisterTaskDefinition".into(),
+            input: json!({"taskDefinition": from}),
+        });
+        sink.emit(Event::Info {
+            message: format!(
+                "{} would be deregistered after a successful rollback, once no task set or running task uses it",
+                short_name(from)
+            ),
+        });
+    }
+    sink.emit(Event::Info {
+        message: "dry run: nothing was changed".into(),
+    });
+}
+
+/// `--deregister-task-definition` after a successful rollback: wait (within the watch
+/// timeout) until the service has a single steady task set — CodeDeploy removes the other
+/// one a little after the deployment ends — then deregister `from` unless a task set or a
+/// running task of the cluster still uses it ([`revision::Usage`]; a warning says why it was
+/// kept).
+async fn deregister(
+    project: &Project,
+    target: &ServiceRef,
+    from: &str,
+    watch: &WatchOptions,
+    sink: &dyn EventSink,
+) -> anyhow::Result<()> {
+    use crate::aws::ecs::TaskFilter;
+    let ecs = project.clients().ecs.clone();
+    let deadline = tokio::time::Instant::now() + watch.timeout.max(watch.poll_interval);
+    let service = loop {
+        let service = target.describe(ecs.as_ref()).await?;
+        if service.as_ref().is_none_or(cd::task_sets_stable)
+            || tokio::time::Instant::now() >= deadline
+        {
+            break service;
+        }
+        tokio::time::sleep(watch.poll_interval).await;
+    };
+    // Task sets stand in for `deployments[]` (CODE_DEPLOY services have none).
+    let sets = service
+        .as_ref()
+        .and_then(|s| s.get("taskSets"))
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .map(|ts| {
+                    json!({"id": ts.get("id"), "status": ts.get("status"),
+                        "taskDefinition": ts.get("taskDefinition")})
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let arns = ecs
+        .list_tasks(&target.cluster, &TaskFilter::default())
+        .await
+        .with_context(|| format!("cannot list the tasks of cluster {}", target.cluster))?;
+    let tasks = if arns.is_empty() {
+        Vec::new()
+    } else {
+        ecs.describe_tasks(&target.cluster, &arns)
+            .await
+            .with_context(|| format!("cannot describe the tasks of cluster {}", target.cluster))?
+    };
+    let usage = revision::Usage::from_json(Some(&json!({ "deployments": sets })), &tasks);
+    if let Some(why) = usage.in_use(from) {
+        sink.emit(Event::Warning {
+            message: format!("not deregistering {}: {why}", short_name(from)),
+        });
+        return Ok(());
+    }
+    ecs.deregister_task_definition(from)
+        .await
+        .with_context(|| format!("cannot deregister task definition {from}"))?;
+    sink.emit(Event::TaskDefinitionDeregistered {
+        arn: from.to_owned(),
+    });
+    Ok(())
 }
 
 /// Restates the verdict of a stopped-with-rollback deployment for `rollback` (3 → 0).

@@ -460,7 +460,7 @@ fn rfc3339(epoch: f64) -> String {
 }
 
 /// The TaskDefinition named in a deployment's AppSpec (`revision.appSpecContent.content`).
-fn task_definition_of(info: &serde_json::Value) -> Option<String> {
+pub(super) fn task_definition_of(info: &serde_json::Value) -> Option<String> {
     let content = info.pointer("/revision/appSpecContent/content")?.as_str()?;
     let v: serde_json::Value = serde_yaml_ng::from_str(content).ok()?;
     fn find(v: &serde_json::Value) -> Option<String> {
