@@ -10,10 +10,17 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::aws::codedeploy::CodeDeployApi;
 use crate::aws::codedeploy::SdkCodeDeploy;
 use crate::aws::{AwsResult, Clients};
+use crate::exit::ExitStatus;
+use crate::ops::deploy::{DeployOptions, ServiceRef};
+use crate::ops::render::Project;
 use crate::ops::render::{ProjectOptions, load_project_with_env};
+use crate::ops::watch::WatchOptions;
+use crate::output::Event;
 use crate::output::RecordingSink;
+use crate::settings::WaitUntil;
 use crate::sim::{CODEDEPLOY_TARGET_PREFIX, Clock, ECS_TARGET_PREFIX, Sim, SimOptions, server};
 
 const T0_MS: i64 = 1_800_000_000_000;
