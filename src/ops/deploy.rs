@@ -17,7 +17,7 @@
 //! The inputs themselves are built by pure functions in [`crate::model::revision`].
 //!
 //! A service with the CODE_DEPLOY deployment controller branches to
-//! [`crate::ops::codedeploy::deploy`] after step 2 (same render, reads and task definition
+//! `crate::ops::codedeploy::deploy` after step 2 (same render, reads and task definition
 //! choice; then UpdateService with what ECS allows and a CodeDeploy CreateDeployment).
 
 use std::time::{SystemTime, UNIX_EPOCH};

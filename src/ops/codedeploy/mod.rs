@@ -9,7 +9,7 @@
 //! `DeployByCodeDeploy`). So deploy is: render, read, choose the task definition exactly as for
 //! ECS → UpdateService with the members ECS still accepts (desiredCount,
 //! deploymentConfiguration, healthCheckGracePeriodSeconds, ...), skipped when nothing changes →
-//! CreateDeployment with the AppSpec ([`crate::model::appspec`]) → watch ([`watch`]).
+//! CreateDeployment with the AppSpec ([`crate::model::appspec`]) → watch ([`watch_deployment`]).
 //!
 //! **Discovery** (ecspresso.md §5.3): `codedeploy.application_name` and
 //! `deployment_group_name` from the config are verified with one BatchGetApplications and one
@@ -20,7 +20,7 @@
 //!
 //! - `discovery`: the application and deployment group;
 //! - `deploy`: UpdateService with what ECS accepts, CreateDeployment, the watch;
-//! - [`watch`]: the CodeDeploy watcher;
+//! - `watch`: the CodeDeploy watcher ([`watch_deployment`]);
 //! - `attach`, `resume`, `rollback`: `wait`, `continue`, `rollback` on CODE_DEPLOY services;
 //! - `print_appspec`: `ecspress appspec`.
 
