@@ -245,6 +245,15 @@ async fn deploy_walks_lifecycle_events_in_order_to_success() {
         .await
         .unwrap();
     assert_eq!(status, ExitStatus::Success, "{:#?}", sink.events());
+    // Budget: GetDeployment + at most one GetDeploymentTarget per poll, nothing else per poll.
+    let polls = calls(&sim, "GetDeployment");
+    assert!(polls >= 10, "{polls}");
+    assert!(calls(&sim, "GetDeploymentTarget") <= polls);
+    assert_eq!(
+        calls(&sim, "DescribeServices"),
+        1,
+        "the read before the writes"
+    );
     let events = sink.events();
     let succeeded: Vec<String> = events
         .iter()
@@ -415,6 +424,10 @@ async fn finish_ends_the_termination_wait() {
     .await
     .unwrap();
     assert_eq!(status, ExitStatus::Success, "{:#?}", sink.events());
+    assert!(sink.events().iter().any(|e| matches!(
+        e,
+        Event::Info { message } if message.contains("termination wait") && message.contains("--finish")
+    )));
     let id = newest_deployment(&sim);
     assert_eq!(status_of(&sim, &id), "InProgress");
     // Not Ready: plain continue says what to do instead.
