@@ -76,6 +76,8 @@ pub enum Command {
     Wait(WaitArgs),
     /// Let a paused deployment go on (ECS PAUSE hook, CodeDeploy Ready wait), or roll it back
     Continue(ContinueArgs),
+    /// Print the CodeDeploy AppSpec deploy would send (CODE_DEPLOY services; YAML)
+    Appspec(AppspecArgs),
     /// Print rendered config, task definition and/or service definition as JSON
     Render(RenderArgs),
     /// Inspect Terraform state the way templates see it
@@ -157,9 +159,26 @@ pub struct DeployArgs {
     /// Error (instead of warning) when a field in the files is unknown to the AWS API model
     #[arg(long)]
     pub strict: bool,
+    /// CODE_DEPLOY services: the CodeDeploy deployment config (default: the config's
+    /// `codedeploy.deployment_config_name`, else the deployment group's)
+    #[arg(long, value_name = "NAME")]
+    pub codedeploy_config: Option<String>,
+    /// CODE_DEPLOY services: auto-rollback on these events (comma list of DEPLOYMENT_FAILURE,
+    /// DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST)
+    #[arg(long, value_name = "EVENTS")]
+    pub rollback_events: Option<String>,
     /// Watch settings.
     #[command(flatten)]
     pub watch: WatchArgs,
+}
+
+/// `ecspress appspec`
+#[derive(Debug, Args)]
+pub struct AppspecArgs {
+    /// `current` (the running revision), `latest` (the family's newest), an ARN or
+    /// `family:revision` (default: what deploy would use)
+    #[arg(long, value_name = "TD")]
+    pub task_definition: Option<String>,
 }
 
 /// `ecspress rollback`
@@ -177,6 +196,9 @@ pub struct RollbackArgs {
     /// Don't watch the rollback
     #[arg(long)]
     pub no_wait: bool,
+    /// CODE_DEPLOY services: auto-rollback on these events for the rollback deployment
+    #[arg(long, value_name = "EVENTS")]
+    pub rollback_events: Option<String>,
     /// Watch settings.
     #[command(flatten)]
     pub watch: WatchArgs,

@@ -8,6 +8,7 @@
 
 pub mod autoscaling;
 pub mod codec;
+pub mod codedeploy;
 mod config;
 pub mod ecs;
 mod error;
@@ -80,6 +81,8 @@ pub struct Clients {
     pub ecs: Arc<dyn ecs::EcsApi>,
     /// Application Auto Scaling.
     pub autoscaling: Arc<dyn autoscaling::AutoScalingApi>,
+    /// CodeDeploy (CODE_DEPLOY-controller services).
+    pub codedeploy: Arc<dyn codedeploy::CodeDeployApi>,
 }
 
 impl Clients {
@@ -91,6 +94,7 @@ impl Clients {
             secrets: Arc::new(SdkSecretStore::new(cfg)),
             ecs: Arc::new(ecs::SdkEcs::new(cfg)),
             autoscaling: Arc::new(autoscaling::SdkAutoScaling::new(cfg)),
+            codedeploy: Arc::new(codedeploy::SdkCodeDeploy::new(cfg)),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::cli::DeployArgs;
 use crate::exit::ExitStatus;
+use crate::model::codedeploy::parse_rollback_events;
 use crate::ops::deploy::{DeployOptions, deploy};
 use crate::ops::render::load_project;
 use crate::ops::watch::WatchOptions;
@@ -21,6 +22,12 @@ pub async fn run(
         Some(n) if n < 0 => anyhow::bail!("--tasks {n}: expected a count ≥ 0 (or -1: keep)"),
         Some(n) => Some(n),
     };
+    let rollback_events = args
+        .rollback_events
+        .as_deref()
+        .map(parse_rollback_events)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))?;
     let project = load_project(&settings.project).await?;
     for w in project.warnings() {
         printer.warn(w);
@@ -40,6 +47,8 @@ pub async fn run(
             poll_interval: watch.poll_interval,
             wait_until: watch.wait_until,
         },
+        codedeploy_config: args.codedeploy_config.clone(),
+        rollback_events,
     };
     deploy(&project, &opts, printer).await
 }

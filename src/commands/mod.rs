@@ -1,5 +1,6 @@
 //! One thin file per subcommand: resolve settings, call `ops`, hand results to `output`.
 
+mod appspec;
 mod completion;
 mod continue_;
 mod deploy;
@@ -29,6 +30,7 @@ pub async fn dispatch(
         Command::Status(args) => status::run(&args, settings, printer).await,
         Command::Wait(args) => wait::run(&args, settings, printer).await,
         Command::Continue(args) => continue_::run(&args, settings, printer).await,
+        Command::Appspec(args) => appspec::run(&args, settings, printer).await,
         Command::Render(args) => render::run(&args, settings, printer).await,
         Command::Tfstate(cmd) => tfstate::run(&cmd, settings, printer).await,
         Command::Sim(args) => sim::run(&args, printer).await,

@@ -2,6 +2,7 @@
 
 use crate::cli::RollbackArgs;
 use crate::exit::ExitStatus;
+use crate::model::codedeploy::parse_rollback_events;
 use crate::ops::render::load_project;
 use crate::ops::rollback::{RollbackOptions, rollback};
 use crate::ops::watch::WatchOptions;
@@ -15,6 +16,12 @@ pub async fn run(
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     let watch = WatchSettings::from_args(&args.watch)?;
+    let rollback_events = args
+        .rollback_events
+        .as_deref()
+        .map(parse_rollback_events)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))?;
     let project = load_project(&settings.project).await?;
     for w in project.warnings() {
         printer.warn(w);
@@ -29,6 +36,7 @@ pub async fn run(
             poll_interval: watch.poll_interval,
             wait_until: watch.wait_until,
         },
+        rollback_events,
     };
     rollback(&project, &opts, printer).await
 }

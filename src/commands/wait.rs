@@ -31,6 +31,19 @@ pub async fn run(
         poll_interval: watch.poll_interval,
         wait_until: watch.wait_until,
     };
+    // CODE_DEPLOY services are followed through CodeDeploy.
+    let live = project
+        .clients()
+        .ecs
+        .describe_service(&config.cluster, service)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if live
+        .as_ref()
+        .is_some_and(|l| crate::model::revision::controller_of(l) == "CODE_DEPLOY")
+    {
+        return crate::ops::codedeploy::attach(&project, &opts, printer).await;
+    }
     attach(
         project.clients().ecs.as_ref(),
         &config.cluster,

@@ -9,7 +9,11 @@
 //! - [`diff`]: unified and structured diffs of two normalised definitions.
 //! - [`rollout`]: watched-deployment snapshots, verdict rules and progress reports.
 //! - [`stages`]: the fixed order of ECS lifecycle stages and CodeDeploy lifecycle events.
+//! - [`appspec`]: the CodeDeploy ECS AppSpec built from service, task definition and config.
+//! - [`codedeploy`]: deployment group matching and CodeDeploy deployment verdict rules.
 
+pub mod appspec;
+pub mod codedeploy;
 pub mod diff;
 pub mod normalize;
 pub mod revision;

@@ -18,7 +18,7 @@
 //!
 //! CODE_DEPLOY controller: `continue` ends the Ready wait (traffic reroute) and `--finish`
 //! the blue task set's termination wait; that lives with the CodeDeploy operations, reached
-//! through `continue_codedeploy` (the one merge point with that code).
+//! through `continue_codedeploy`.
 
 use anyhow::{Context, anyhow, bail};
 use serde_json::Value;
@@ -188,14 +188,14 @@ impl EventSink for RequestedRollbackSink<'_> {
     }
 }
 
-/// MERGE POINT — CODE_DEPLOY services: `continue` (ContinueDeployment READY_WAIT) and
-/// `continue --finish` (TERMINATION_WAIT). The lead points this at the CodeDeploy helper's
-/// `ops::codedeploy::continue_deployment(project, opts.finish, opts.wait, &opts.watch, sink)`.
+/// CODE_DEPLOY services: `continue` ends the Ready wait (ContinueDeployment READY_WAIT) and
+/// `continue --finish` the blue task set's termination wait (TERMINATION_WAIT); see
+/// [`crate::ops::codedeploy`].
 async fn continue_codedeploy(
     project: &Project,
     opts: &ContinueOptions,
     sink: &dyn EventSink,
 ) -> anyhow::Result<ExitStatus> {
-    let _ = (project, opts, sink);
-    bail!("`continue` for CODE_DEPLOY services is not wired yet")
+    crate::ops::codedeploy::continue_deployment(project, opts.finish, opts.wait, &opts.watch, sink)
+        .await
 }

@@ -4,7 +4,7 @@
 //! The order is the safety argument:
 //! 1. everything is rendered and checked (unknown fields, required keys) before the first AWS
 //!    call, so a template error never leaves a half-done deploy;
-//! 2. every read happens before the first write, and every refusal (CODE_DEPLOY controller,
+//! 2. every read happens before the first write, and every refusal (EXTERNAL controller,
 //!    DRAINING service, missing rollback target) is decided from those reads;
 //! 3. writes are few and in a fixed order: RegisterTaskDefinition (only when the normalised
 //!    content differs from the revision the service runs: ecspresso registers on every
@@ -15,6 +15,10 @@
 //!    of step 3 instead of sending them.
 //!
 //! The inputs themselves are built by pure functions in [`crate::model::revision`].
+//!
+//! A service with the CODE_DEPLOY deployment controller branches to
+//! `crate::ops::codedeploy::deploy` after step 2 (same render, reads and task definition
+//! choice; then UpdateService with what ECS allows and a CodeDeploy CreateDeployment).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -26,6 +30,7 @@ use crate::aws::ecs::EcsApi;
 use crate::exit::ExitStatus;
 use crate::model::normalize::{self, NormalizeOptions};
 use crate::model::revision::{self, DeploymentRef, UpdatePlan, short_name};
+use crate::ops::codedeploy;
 use crate::ops::diff;
 use crate::ops::render::Project;
 use crate::ops::watch::{self, WatchOptions, WatchTarget};
@@ -34,18 +39,6 @@ use crate::output::{Event, EventSink};
 /// Refusals decided before any change; callers (and tests) branch on them.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
-    /// The service is deployed by AWS CodeDeploy (blue/green); ECS rejects task definition
-    /// changes through UpdateService for it (InvalidParameterException "Unable to update task
-    /// definition on services with a CODE_DEPLOY deployment controller").
-    #[error(
-        "deploying CODE_DEPLOY services is not supported yet (issue #5): service {service} in cluster {cluster} uses the CODE_DEPLOY deployment controller, so its deployments must go through AWS CodeDeploy; nothing was changed"
-    )]
-    CodeDeployNotSupported {
-        /// Cluster.
-        cluster: String,
-        /// Service.
-        service: String,
-    },
     /// EXTERNAL controller: task sets are managed by another tool.
     #[error(
         "service {service} in cluster {cluster} uses the EXTERNAL deployment controller (task sets managed outside ECS); ecspress cannot deploy it; nothing was changed"
@@ -99,6 +92,11 @@ pub struct DeployOptions {
     pub strict: bool,
     /// How to watch.
     pub watch: WatchOptions,
+    /// `--codedeploy-config`: the CodeDeploy deployment config (CODE_DEPLOY services).
+    pub codedeploy_config: Option<String>,
+    /// `--rollback-events` (CODE_DEPLOY services): CreateDeployment
+    /// `autoRollbackConfiguration {enabled: true, events}`.
+    pub rollback_events: Option<Vec<String>>,
 }
 
 /// Cluster and service names of a project, and where they came from.
@@ -142,10 +140,8 @@ impl ServiceRef {
     ) -> Result<(), DeployError> {
         let controller = live.or(file).map(revision::controller_of).unwrap_or("ECS");
         let (cluster, service) = (self.cluster.clone(), self.service.clone());
-        match controller {
-            "CODE_DEPLOY" => return Err(DeployError::CodeDeployNotSupported { cluster, service }),
-            "EXTERNAL" => return Err(DeployError::ExternalNotSupported { cluster, service }),
-            _ => {}
+        if controller == "EXTERNAL" {
+            return Err(DeployError::ExternalNotSupported { cluster, service });
         }
         if live.and_then(|l| l.get("status")).and_then(Value::as_str) == Some("DRAINING") {
             return Err(DeployError::Draining { cluster, service });
@@ -260,7 +256,11 @@ fn same_task_definition(input: &Value, live: &Value, ignore_tags: &[String]) -> 
 
 /// Whether the service file would change any attribute of the live service (the same
 /// normalisation `diff` shows; what the file leaves to AWS is no difference).
-fn service_attributes_differ(file: &Value, live: &Value, ignore_tags: &[String]) -> bool {
+pub(crate) fn service_attributes_differ(
+    file: &Value,
+    live: &Value,
+    ignore_tags: &[String],
+) -> bool {
     let opts = NormalizeOptions::new(ignore_tags).for_service_pair(Some(live), file);
     let strip = |v: Value| {
         let mut v = v;
@@ -276,7 +276,7 @@ fn service_attributes_differ(file: &Value, live: &Value, ignore_tags: &[String])
 }
 
 /// Where the task definition comes from.
-enum TaskDefinitionChoice {
+pub(crate) enum TaskDefinitionChoice {
     /// Use this existing revision; `reason` is shown.
     Existing { arn: String, reason: String },
     /// Register this input.
@@ -293,7 +293,7 @@ async fn latest_of(ecs: &dyn EcsApi, family: &str) -> anyhow::Result<Option<Stri
         .find(|a| revision::family_of(a) == family))
 }
 
-async fn choose_task_definition(
+pub(crate) async fn choose_task_definition(
     project: &Project,
     ecs: &dyn EcsApi,
     live: Option<&Value>,
@@ -384,7 +384,7 @@ async fn choose_task_definition(
     Ok(TaskDefinitionChoice::Register { input })
 }
 
-fn string_field(v: &Value, k: &str) -> Option<String> {
+pub(crate) fn string_field(v: &Value, k: &str) -> Option<String> {
     v.get(k).and_then(Value::as_str).map(str::to_owned)
 }
 
@@ -409,6 +409,41 @@ pub async fn deploy(
     // 2. Read.
     let live = target.describe(ecs).await?;
     target.check_deployable(live.as_ref(), service_file.as_ref())?;
+    if let Some(l) = live
+        .as_ref()
+        .filter(|l| revision::controller_of(l) == "CODE_DEPLOY")
+    {
+        return codedeploy::deploy(project, &target, l, service_file, rendered_task, opts, sink)
+            .await;
+    }
+    if opts.wait {
+        // `--wait-until stage:/paused/codedeploy:` must fit the service as it will be after
+        // this deploy: refused here, before any change, rather than by the watcher after it.
+        let file = service_file
+            .as_ref()
+            .filter(|_| opts.update_service || live.is_none());
+        let strategy_of = |v: &Value| {
+            v.pointer("/deploymentConfiguration/strategy")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let strategy = file
+            .and_then(strategy_of)
+            .or_else(|| live.as_ref().and_then(strategy_of))
+            .unwrap_or_else(|| "ROLLING".into());
+        let controller = live
+            .as_ref()
+            .or(service_file.as_ref())
+            .map(revision::controller_of)
+            .unwrap_or("ECS");
+        watch::check_wait_until(opts.watch.wait_until, controller, &strategy).map_err(|why| {
+            anyhow!(
+                "{why} (service {} in cluster {}); nothing was changed",
+                target.service,
+                target.cluster
+            )
+        })?;
+    }
     if live.is_none() && service_file.is_none() {
         bail!(
             "service {} does not exist in cluster {} and the config has no service_definition to create it from",
@@ -548,6 +583,13 @@ pub async fn deploy(
         });
         return Ok(ExitStatus::Success);
     }
+    if service_file
+        .as_ref()
+        .is_some_and(|f| live.is_none() && revision::controller_of(f) == "CODE_DEPLOY")
+    {
+        // A new CODE_DEPLOY service starts with one task set and no CodeDeploy deployment.
+        return codedeploy::watch_initial_task_set(project, &target, &opts.watch, sink).await;
+    }
     let watch_target = WatchTarget {
         cluster: target.cluster.clone(),
         service: target.service.clone(),
@@ -560,7 +602,7 @@ pub async fn deploy(
 }
 
 /// The UpdateService input and the names of the attributes it carries.
-fn update_input(
+pub(crate) fn update_input(
     project: &Project,
     target: &ServiceRef,
     live: &Value,

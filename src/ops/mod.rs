@@ -9,7 +9,10 @@
 //! - [`rollback`]: stop the deployment in progress, or deploy an older revision (`rollback`).
 //! - [`continue_`]: release a paused deployment (ECS PAUSE hook) and watch it (`continue`).
 //! - [`status`]: the service, its deployments, auto scaling and events (`status`).
+//! - [`codedeploy`]: CODE_DEPLOY services: group discovery, deploy through CodeDeploy, its
+//!   watcher, continue, rollback, `wait` and `appspec`.
 
+pub mod codedeploy;
 pub mod continue_;
 pub mod deploy;
 pub mod diff;

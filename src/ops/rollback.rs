@@ -51,6 +51,8 @@ pub struct RollbackOptions {
     pub wait: bool,
     /// How to watch.
     pub watch: WatchOptions,
+    /// `--rollback-events` (CODE_DEPLOY services only).
+    pub rollback_events: Option<Vec<String>>,
 }
 
 /// The exit status of `rollback` by StopServiceDeployment, from the watcher's verdict on the
@@ -131,6 +133,9 @@ pub async fn rollback(
             target.cluster
         )
     })?;
+    if revision::controller_of(&live) == "CODE_DEPLOY" {
+        return crate::ops::codedeploy::rollback(project, &live, opts, sink).await;
+    }
     target.check_deployable(Some(&live), None)?;
     let running = live
         .get("taskDefinition")
@@ -655,6 +660,7 @@ mod tests {
             deregister: false,
             dry_run: true,
             wait: false,
+            rollback_events: None,
             watch: WatchOptions {
                 timeout: std::time::Duration::from_secs(1),
                 poll_interval: std::time::Duration::from_secs(1),

@@ -503,22 +503,7 @@ impl<'a> Watcher<'a> {
         if std::mem::replace(&mut self.goal_checked, true) {
             return Ok(());
         }
-        let checked = match self.opts.wait_until {
-            WaitUntil::Stage(stage) => rollout::check_staged_wait(
-                &format!("stage:{stage}"),
-                &svc.controller,
-                &svc.strategy,
-            ),
-            WaitUntil::Paused => {
-                rollout::check_staged_wait("paused", &svc.controller, &svc.strategy)
-            }
-            WaitUntil::CodeDeployEvent(event) => rollout::check_codedeploy_wait(
-                &format!("codedeploy:{event}"),
-                &svc.controller,
-                &svc.strategy,
-            ),
-            WaitUntil::Deployed | WaitUntil::Stable => Ok(()),
-        };
+        let checked = check_wait_until(self.opts.wait_until, &svc.controller, &svc.strategy);
         checked.map_err(|why| {
             PollError::Abort(anyhow!(
                 "{why} (service {} in cluster {})",
@@ -1094,6 +1079,27 @@ impl<'a> Watcher<'a> {
         self.done = true;
         self.sink.emit(Event::Verdict(v));
         status
+    }
+}
+
+/// Why `--wait-until` cannot be met by an ECS-controller watch of a service with this
+/// deployment controller and strategy (`Err`, for an exit-2 error before anything changes):
+/// `stage:`/`paused` need a native BLUE_GREEN/LINEAR/CANARY strategy, `codedeploy:` the
+/// CODE_DEPLOY controller.
+pub(crate) fn check_wait_until(
+    wait_until: WaitUntil,
+    controller: &str,
+    strategy: &str,
+) -> Result<(), String> {
+    match wait_until {
+        WaitUntil::Stage(stage) => {
+            rollout::check_staged_wait(&format!("stage:{stage}"), controller, strategy)
+        }
+        WaitUntil::Paused => rollout::check_staged_wait("paused", controller, strategy),
+        WaitUntil::CodeDeployEvent(event) => {
+            rollout::check_codedeploy_wait(&format!("codedeploy:{event}"), controller, strategy)
+        }
+        WaitUntil::Deployed | WaitUntil::Stable => Ok(()),
     }
 }
 

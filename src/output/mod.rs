@@ -262,6 +262,62 @@ pub enum Event {
         /// The process exit code.
         exit_code: u8,
     },
+    /// CodeDeploy: the application and deployment group that deploy the service.
+    CodeDeployGroup {
+        /// Application name.
+        application: String,
+        /// Deployment group name.
+        deployment_group: String,
+        /// Found by searching (not pinned in the config).
+        discovered: bool,
+    },
+    /// CodeDeploy: CreateDeployment started this deployment.
+    CodeDeployDeploymentCreated {
+        /// `d-...`.
+        deployment_id: String,
+        /// Application name.
+        application: String,
+        /// Deployment group name.
+        deployment_group: String,
+        /// `deploymentConfigName` sent (None: the group's).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        deployment_config: Option<String>,
+        /// The task definition in the AppSpec.
+        task_definition: String,
+    },
+    /// CodeDeploy: a lifecycle event of the watched deployment changed status (in execution
+    /// order).
+    CodeDeployLifecycleEvent {
+        /// `d-...`.
+        deployment_id: String,
+        /// `BeforeInstall` ... `AfterAllowTraffic`.
+        event: String,
+        /// Pending | InProgress | Succeeded | Failed | Skipped.
+        status: String,
+    },
+    /// CodeDeploy: the watched deployment's status or its replacement (green) task set changed.
+    CodeDeployProgress {
+        /// `d-...`.
+        deployment_id: String,
+        /// Created | Queued | InProgress | Ready | Succeeded | Failed | Stopped.
+        status: String,
+        /// Production traffic on the green task set (percent), once it exists.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        green_traffic_weight: Option<f64>,
+        /// Green running tasks.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        green_running: Option<i64>,
+        /// Green desired tasks.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        green_desired: Option<i64>,
+    },
+    /// `appspec`: the AppSpec deploy would send (YAML on stdout in text mode).
+    AppSpec {
+        /// The task definition in it.
+        task_definition: String,
+        /// The AppSpec document.
+        appspec: Value,
+    },
 }
 
 /// Where operations send their events: the [`Printer`], or a [`RecordingSink`] in tests.
@@ -559,6 +615,61 @@ impl Printer {
             Event::Info { message } => self.status("Note", message),
             Event::Diff { kind, diff: d, .. } => diff::render(self, kind, d),
             Event::Error { .. } => {}
+            Event::CodeDeployGroup {
+                application,
+                deployment_group,
+                discovered,
+            } => {
+                let how = if *discovered { "Found" } else { "Using" };
+                self.status(
+                    how,
+                    &format!(
+                        "CodeDeploy application {application}, deployment group {deployment_group}"
+                    ),
+                );
+            }
+            Event::CodeDeployDeploymentCreated {
+                deployment_id,
+                application,
+                deployment_group,
+                deployment_config,
+                task_definition,
+            } => {
+                let config = deployment_config
+                    .as_deref()
+                    .map_or(String::new(), |c| format!(", {c}"));
+                self.status(
+                    "Created",
+                    &format!(
+                        "CodeDeploy deployment {deployment_id} of {} ({application}/{deployment_group}{config})",
+                        short_td(task_definition)
+                    ),
+                );
+            }
+            Event::CodeDeployLifecycleEvent {
+                deployment_id,
+                event,
+                status,
+            } => self.status("Lifecycle", &format!("{deployment_id} {event} {status}")),
+            Event::CodeDeployProgress {
+                deployment_id,
+                status,
+                green_traffic_weight,
+                green_running,
+                green_desired,
+            } => {
+                let mut line = format!("{deployment_id} {status}");
+                if let Some(w) = green_traffic_weight {
+                    line.push_str(&format!(", green traffic {w}%"));
+                }
+                if let (Some(r), Some(d)) = (green_running, green_desired) {
+                    line.push_str(&format!(", green tasks {r}/{d}"));
+                }
+                self.status("CodeDeploy", &line);
+            }
+            Event::AppSpec { appspec, .. } => {
+                self.data(&crate::model::appspec::to_yaml(appspec));
+            }
         }
     }
 

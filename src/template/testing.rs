@@ -168,6 +168,7 @@ impl Fakes {
             secrets: self.secrets.clone(),
             ecs: Arc::new(NoEcs),
             autoscaling: Arc::new(NoEcs),
+            codedeploy: Arc::new(crate::aws::codedeploy::NoCodeDeploy),
         }
     }
 }

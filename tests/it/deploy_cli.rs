@@ -308,6 +308,35 @@ async fn dry_run_makes_no_mutating_call() {
     assert_eq!(running_revision(&sim).await, "hello:1");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wait_goal_the_service_cannot_reach_is_refused_before_any_change() {
+    // A ROLLING service has no lifecycle stages or hooks, and no CodeDeploy events: the
+    // goal is checked against the service before anything is registered or updated.
+    let (sim, dir) = deployed(0.005, |_| {}).await;
+    for goal in ["stage:BAKE_TIME", "paused", "codedeploy:AllowTraffic"] {
+        let before = counters(&sim).await;
+        let o = ecspress(
+            &sim,
+            dir.path(),
+            &[("IMAGE_TAG", "1.29")],
+            &["deploy", "--wait-until", goal],
+        );
+        expect_exit(&o, 2);
+        let err = stderr(&o);
+        assert!(
+            err.contains("nothing was changed"),
+            "{goal}: {}",
+            describe(&o)
+        );
+        assert!(
+            err.contains("ROLLING") || err.contains("ECS deployment controller"),
+            "{goal}: {err}"
+        );
+        assert_mutations_unchanged(&before, &counters(&sim).await);
+    }
+    assert_eq!(running_revision(&sim).await, "hello:1");
+}
+
 #[track_caller]
 fn assert_mutations_unchanged(
     before: &std::collections::BTreeMap<String, u64>,
@@ -578,33 +607,6 @@ async fn rollback_stops_a_deployment_in_progress() {
     );
     let d = finish(deploy);
     expect_exit(&d, 3);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn code_deploy_services_are_refused_before_any_change() {
-    let sim = start(0.005).await;
-    let dir = project(|d| {
-        rewrite(
-            d,
-            "ecs-service-def.json",
-            r#""launchType": "FARGATE","#,
-            r#""launchType": "FARGATE", "deploymentController": { "type": "CODE_DEPLOY" },"#,
-        )
-    });
-    let before = counters(&sim).await;
-    let o = ecspress(&sim, dir.path(), &[], &["deploy"]);
-    expect_exit(&o, 2);
-    assert!(
-        stderr(&o).contains("deploying CODE_DEPLOY services is not supported yet (issue #5)"),
-        "{}",
-        describe(&o)
-    );
-    assert!(
-        !stderr(&o).contains("InvalidParameterException"),
-        "{}",
-        describe(&o)
-    );
-    assert_mutations_unchanged(&before, &counters(&sim).await);
 }
 
 #[tokio::test(flavor = "multi_thread")]

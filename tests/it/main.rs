@@ -5,6 +5,7 @@ mod support;
 
 mod bluegreen_cli;
 mod cli;
+mod codedeploy_cli;
 mod deploy_cli;
 mod diff_cli;
 mod render_aws;
