@@ -665,6 +665,24 @@ async fn apply_tags(
     Ok(())
 }
 
+/// `--dry-run` (every controller): what would change, as `ecspress diff` shows it (its
+/// unknown-field warnings were already given by the render step).
+pub(crate) async fn emit_dry_run_diff(
+    project: &Project,
+    strict: bool,
+    sink: &dyn EventSink,
+) -> anyhow::Result<()> {
+    let report = diff::diff_project(project, diff::DiffOptions { strict }).await?;
+    for side in report.sides {
+        sink.emit(Event::Diff {
+            kind: side.kind.as_str().to_owned(),
+            changed: side.diff.has_changes(),
+            diff: side.diff,
+        });
+    }
+    Ok(())
+}
+
 /// `--dry-run`: the diff, then every mutating call deploy would make, with its exact input.
 async fn dry_run(
     project: &Project,
@@ -675,22 +693,7 @@ async fn dry_run(
     opts: &DeployOptions,
     sink: &dyn EventSink,
 ) -> anyhow::Result<ExitStatus> {
-    // What would change, as `ecspress diff` shows it (its unknown-field warnings were already
-    // given by the render step above).
-    let report = diff::diff_project(
-        project,
-        diff::DiffOptions {
-            strict: opts.strict,
-        },
-    )
-    .await?;
-    for side in report.sides {
-        sink.emit(Event::Diff {
-            kind: side.kind.as_str().to_owned(),
-            changed: side.diff.has_changes(),
-            diff: side.diff,
-        });
-    }
+    emit_dry_run_diff(project, opts.strict, sink).await?;
     let task_definition = match choice {
         TaskDefinitionChoice::Existing { arn, reason } => {
             sink.emit(Event::TaskDefinitionSelected {

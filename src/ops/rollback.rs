@@ -150,42 +150,7 @@ pub async fn rollback(
     }
 
     // Deploy an older revision.
-    let family = revision::family_of(&running).to_owned();
-    let to = match opts.revision {
-        Some(n) => {
-            let name = format!("{family}:{n}");
-            let td = ecs.describe_task_definition(&name).await.with_context(|| {
-                format!("--revision {n}: cannot describe task definition {name}")
-            })?;
-            if td.get("status").and_then(Value::as_str) == Some("INACTIVE") {
-                bail!("--revision {n}: {name} is INACTIVE (deregistered); ECS cannot deploy it");
-            }
-            td.get("taskDefinitionArn")
-                .and_then(Value::as_str)
-                .unwrap_or(&name)
-                .to_owned()
-        }
-        None => {
-            let active = ecs
-                .list_task_definitions(&family)
-                .await
-                .with_context(|| format!("cannot list the task definitions of family {family}"))?;
-            revision::previous_revision(&active, &running)?
-        }
-    };
-    if revision::same_revision(&to, &running) {
-        bail!(
-            "service {} already runs {}; nothing to roll back to",
-            target.service,
-            short_name(&running)
-        );
-    }
-    sink.emit(Event::RollbackPlanned {
-        method: "previous_revision".into(),
-        from: running.clone(),
-        to: Some(to.clone()),
-        service_deployment_arn: None,
-    });
+    let to = rollback_target(ecs, &target, &running, opts.revision, sink).await?;
     let input = json!({"cluster": target.cluster, "service": target.service, "taskDefinition": to});
     if opts.dry_run {
         sink.emit(Event::DryRunCall {
@@ -239,6 +204,56 @@ pub async fn rollback(
         deregister(ecs, &target, &running, sink).await?;
     }
     Ok(status)
+}
+
+/// The revision to roll back to, for every controller: `family:N` with `--revision N` (never an
+/// INACTIVE one: ECS cannot deploy it), else the newest ACTIVE revision older than `running`
+/// ([`revision::previous_revision`]; ListTaskDefinitions lists only ACTIVE ones, ecspresso.md
+/// §1.6). Emits `rollback_planned` (`previous_revision`).
+pub(crate) async fn rollback_target(
+    ecs: &dyn EcsApi,
+    target: &ServiceRef,
+    running: &str,
+    revision_flag: Option<u32>,
+    sink: &dyn EventSink,
+) -> anyhow::Result<String> {
+    let family = revision::family_of(running).to_owned();
+    let to = match revision_flag {
+        Some(n) => {
+            let name = format!("{family}:{n}");
+            let td = ecs.describe_task_definition(&name).await.with_context(|| {
+                format!("--revision {n}: cannot describe task definition {name}")
+            })?;
+            if td.get("status").and_then(Value::as_str) == Some("INACTIVE") {
+                bail!("--revision {n}: {name} is INACTIVE (deregistered); ECS cannot deploy it");
+            }
+            td.get("taskDefinitionArn")
+                .and_then(Value::as_str)
+                .unwrap_or(&name)
+                .to_owned()
+        }
+        None => {
+            let active = ecs
+                .list_task_definitions(&family)
+                .await
+                .with_context(|| format!("cannot list the task definitions of family {family}"))?;
+            revision::previous_revision(&active, running)?
+        }
+    };
+    if revision::same_revision(&to, running) {
+        bail!(
+            "service {} already runs {}; nothing to roll back to",
+            target.service,
+            short_name(running)
+        );
+    }
+    sink.emit(Event::RollbackPlanned {
+        method: "previous_revision".into(),
+        from: running.to_owned(),
+        to: Some(to.clone()),
+        service_deployment_arn: None,
+    });
+    Ok(to)
 }
 
 /// The newest PENDING/IN_PROGRESS service deployment, or None. Without the service-deployment

@@ -10,32 +10,14 @@
 use std::path::Path;
 use std::process::Output;
 
-use serde_json::Value;
-
 use crate::support::sim::{self, SimProcess};
-use crate::support::{bin, code, repo, stderr, stdout};
+use crate::support::{bin, describe, example, expect_exit, json_lines, rewrite, stderr};
 
 const SCALE: f64 = 0.005;
 
 /// A copy of `examples/bluegreen`; `edit` may rewrite its files.
 fn project(edit: impl FnOnce(&Path)) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for entry in std::fs::read_dir(repo().join("examples/bluegreen")).expect("examples/bluegreen") {
-        let entry = entry.expect("entry");
-        if entry.path().is_file() {
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
-        }
-    }
-    edit(dir.path());
-    dir
-}
-
-/// Replace `from` by `to` in `file` (which must contain it).
-fn rewrite(dir: &Path, file: &str, from: &str, to: &str) {
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path).expect("read");
-    assert!(text.contains(from), "{file} does not contain {from:?}");
-    std::fs::write(&path, text.replace(from, to)).expect("write");
+    example("bluegreen", edit)
 }
 
 const HOOKS: &str = r#""lifecycleHooks": [
@@ -90,27 +72,6 @@ fn ecspress(sim: &SimProcess, dir: &Path, tag: &str, args: &[&str]) -> Output {
         })
         .output()
         .expect("run ecspress")
-}
-
-fn describe(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        stdout(o),
-        stderr(o)
-    )
-}
-
-#[track_caller]
-fn expect_exit(o: &Output, expected: i32) {
-    assert_eq!(code(o), expected, "{}", describe(o));
-}
-
-fn json_lines(o: &Output) -> Vec<Value> {
-    stdout(o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect()
 }
 
 /// Statuses of the service's deployments, newest first.

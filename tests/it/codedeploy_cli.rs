@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::sim::{self, SimProcess};
-use crate::support::{bin, code, repo, stderr, stdout};
+use crate::support::{command_at, describe, example, expect_exit, stderr, stdout};
 
 const FAST: &[&str] = &["--poll-interval", "50ms"];
 const STAGES: [&str; 8] = [
@@ -24,32 +24,13 @@ const STAGES: [&str; 8] = [
     "AfterAllowTraffic",
 ];
 
-fn describe(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        stdout(o),
-        stderr(o)
-    )
-}
-
-#[track_caller]
-fn expect_exit(o: &Output, expected: i32) {
-    assert_eq!(code(o), expected, "{}", describe(o));
-}
-
 fn command(
     sim: &SimProcess,
     dir: &Path,
     env: &[(&str, &str)],
     args: &[&str],
 ) -> std::process::Command {
-    let mut cmd = bin();
-    cmd.current_dir(dir)
-        .env("AWS_ENDPOINT_URL", &sim.url)
-        .envs(env.iter().copied())
-        .args(args);
-    cmd
+    command_at(&sim.url, dir, env, args)
 }
 
 fn ecspress(sim: &SimProcess, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
@@ -100,15 +81,7 @@ async fn running_revision(sim: &SimProcess) -> String {
 
 /// A copy of `examples/codedeploy` in a temporary directory.
 fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for entry in std::fs::read_dir(repo().join("examples/codedeploy")).expect("examples/codedeploy")
-    {
-        let entry = entry.expect("entry");
-        if entry.path().is_file() {
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
-        }
-    }
-    dir
+    example("codedeploy", |_| {})
 }
 
 /// Simulator + cluster, the service created by `ecspress deploy` (web:1 at steady state), and

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::sim::{self, SimProcess};
-use crate::support::{bin, code, repo, stderr, stdout};
+use crate::support::{command_at, describe, example, expect_exit, rewrite, stderr, stdout};
 
 /// Operations that change nothing (everything else counts as mutating).
 fn is_read_only(op: &str) -> bool {
@@ -21,24 +21,7 @@ fn is_read_only(op: &str) -> bool {
 
 /// A copy of `examples/hello` in a temporary directory; `edit` may rewrite its files.
 fn project(edit: impl FnOnce(&Path)) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for entry in std::fs::read_dir(repo().join("examples/hello")).expect("examples/hello") {
-        let entry = entry.expect("entry");
-        let name = entry.file_name();
-        if entry.path().is_file() && name != "demo.sh" {
-            std::fs::copy(entry.path(), dir.path().join(&name)).expect("copy");
-        }
-    }
-    edit(dir.path());
-    dir
-}
-
-/// Replace `from` by `to` in `file` (which must contain it).
-fn rewrite(dir: &Path, file: &str, from: &str, to: &str) {
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path).expect("read");
-    assert!(text.contains(from), "{file} does not contain {from:?}");
-    std::fs::write(&path, text.replace(from, to)).expect("write");
+    example("hello", edit)
 }
 
 const BREAKER: &str = r#""deploymentCircuitBreaker": { "enable": true, "rollback": true }"#;
@@ -50,12 +33,7 @@ fn command(
     env: &[(&str, &str)],
     args: &[&str],
 ) -> std::process::Command {
-    let mut cmd = bin();
-    cmd.current_dir(dir)
-        .env("AWS_ENDPOINT_URL", &sim.url)
-        .envs(env.iter().copied())
-        .args(args);
-    cmd
+    command_at(&sim.url, dir, env, args)
 }
 
 fn ecspress(sim: &SimProcess, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
@@ -75,20 +53,6 @@ const FAST: &[&str] = &["--poll-interval", "50ms"];
 
 fn args<'a>(base: &[&'a str]) -> Vec<&'a str> {
     base.iter().chain(FAST).copied().collect()
-}
-
-fn describe(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        stdout(o),
-        stderr(o)
-    )
-}
-
-#[track_caller]
-fn expect_exit(o: &Output, expected: i32) {
-    assert_eq!(code(o), expected, "{}", describe(o));
 }
 
 async fn create_cluster(sim: &SimProcess) {

@@ -190,7 +190,10 @@ async fn wait_times_out_with_the_resume_hint_and_json_stream() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wait_falls_back_when_the_service_deployment_api_is_denied() {
-    let sim = sim::start(0.02);
+    // A slower clock than elsewhere: `wait` must attach while the crashing deployment is still
+    // PRIMARY (in fallback mode, once ECS has started the rollback deployment, that is the
+    // PRIMARY `wait` would follow); at 0.02 a loaded machine can start `wait` too late.
+    let sim = sim::start(0.05);
     let ecs = create_hello(&sim).await;
     assert_eq!(code(&wait(&sim, &[])), 0);
     sim.control(

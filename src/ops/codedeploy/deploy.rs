@@ -11,7 +11,6 @@ use crate::ops::deploy::{
     self as ecs_deploy, DeployOptions, ServiceRef, TaskDefinitionChoice, service_attributes_differ,
     string_field,
 };
-use crate::ops::diff;
 use crate::ops::render::Project;
 use crate::output::{Event, EventSink};
 
@@ -198,20 +197,7 @@ pub(crate) async fn deploy(
         || opts.force_new_deployment;
 
     if opts.dry_run {
-        let report = diff::diff_project(
-            project,
-            diff::DiffOptions {
-                strict: opts.strict,
-            },
-        )
-        .await?;
-        for side in report.sides {
-            sink.emit(Event::Diff {
-                kind: side.kind.as_str().to_owned(),
-                changed: side.diff.has_changes(),
-                diff: side.diff,
-            });
-        }
+        crate::ops::deploy::emit_dry_run_diff(project, opts.strict, sink).await?;
         match choice {
             TaskDefinitionChoice::Existing { arn, reason } => {
                 sink.emit(Event::TaskDefinitionSelected { arn, reason })

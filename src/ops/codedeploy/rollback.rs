@@ -1,7 +1,7 @@
 //! `ecspress rollback` for a CODE_DEPLOY service: stop the deployment in progress with
 //! auto-rollback, or deploy the previous revision; optionally deregister the one rolled back from.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde_json::{Value, json};
 
 use crate::exit::ExitStatus;
@@ -85,39 +85,8 @@ pub async fn rollback(
         return Ok(status);
     }
 
-    let family = revision::family_of(&running).to_owned();
-    let to = match opts.revision {
-        Some(n) => {
-            let name = format!("{family}:{n}");
-            let td = ecs.describe_task_definition(&name).await.with_context(|| {
-                format!("--revision {n}: cannot describe task definition {name}")
-            })?;
-            if td.get("status").and_then(Value::as_str) == Some("INACTIVE") {
-                bail!("--revision {n}: {name} is INACTIVE (deregistered); ECS cannot deploy it");
-            }
-            string_field(&td, "taskDefinitionArn").unwrap_or(name)
-        }
-        None => {
-            let active = ecs
-                .list_task_definitions(&family)
-                .await
-                .with_context(|| format!("cannot list the task definitions of family {family}"))?;
-            revision::previous_revision(&active, &running)?
-        }
-    };
-    if revision::same_revision(&to, &running) {
-        bail!(
-            "service {} already runs {}; nothing to roll back to",
-            target.service,
-            short_name(&running)
-        );
-    }
-    sink.emit(Event::RollbackPlanned {
-        method: "previous_revision".into(),
-        from: running.clone(),
-        to: Some(to.clone()),
-        service_deployment_arn: None,
-    });
+    let to =
+        crate::ops::rollback::rollback_target(ecs, &target, &running, opts.revision, sink).await?;
     // The live service's launch settings: a rollback changes the revision only.
     let spec = build_appspec(project, &to, live, sink)?;
     let content = appspec::to_yaml(&spec.value);

@@ -60,6 +60,64 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Exit code, stdout and stderr of a run, for assertion messages.
+pub fn describe(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        stdout(o),
+        stderr(o)
+    )
+}
+
+/// Assert the exit code, showing the whole run when it differs.
+#[track_caller]
+pub fn expect_exit(o: &Output, expected: i32) {
+    assert_eq!(code(o), expected, "{}", describe(o));
+}
+
+/// stdout parsed as JSON Lines (panics on a line that is not JSON).
+pub fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+/// A copy of `examples/<name>` (files only, no `demo.sh`) in a temporary directory; `edit` may
+/// rewrite its files.
+pub fn example(name: &str, edit: impl FnOnce(&Path)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let from = repo().join("examples").join(name);
+    for entry in std::fs::read_dir(&from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.expect("entry");
+        let file = entry.file_name();
+        if entry.path().is_file() && file != "demo.sh" {
+            std::fs::copy(entry.path(), dir.path().join(&file)).expect("copy");
+        }
+    }
+    edit(dir.path());
+    dir
+}
+
+/// Replace `from` by `to` in `file` (which must contain it).
+pub fn rewrite(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains(from), "{file} does not contain {from:?}");
+    std::fs::write(&path, text.replace(from, to)).expect("write");
+}
+
+/// `ecspress ARGS` in `dir` against the endpoint `url`, with extra environment variables.
+pub fn command_at(url: &str, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
+    let mut cmd = bin();
+    cmd.current_dir(dir)
+        .env("AWS_ENDPOINT_URL", url)
+        .envs(env.iter().copied())
+        .args(args);
+    cmd
+}
+
 /// A tiny HTTP/1.1 server on 127.0.0.1 serving fixed (path → (status, body)) routes.
 /// Returns the base URL. Lives until the test binary exits.
 pub fn serve_static(routes: Vec<(&'static str, u16, Vec<u8>)>) -> String {
