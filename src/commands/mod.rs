@@ -35,7 +35,12 @@ pub async fn dispatch(
         Command::Tfstate(cmd) => tfstate::run(&cmd, settings, printer).await,
         Command::Sim(args) => sim::run(&args, printer).await,
         Command::Version => {
-            printer.data(&format!("ecspress {}", env!("CARGO_PKG_VERSION")));
+            let version = format!("ecspress {}", env!("CARGO_PKG_VERSION"));
+            if printer.format() == crate::output::OutputFormat::Json {
+                printer.event(&crate::output::Event::Info { message: version });
+            } else {
+                printer.data(&version);
+            }
             Ok(ExitStatus::Success)
         }
         Command::Completion(args) => completion::run(&args, printer),

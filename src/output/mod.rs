@@ -380,6 +380,9 @@ pub struct Printer {
     stderr_tty: bool,
     /// Live watch progress (bar on a terminal, heartbeat lines otherwise).
     progress: std::sync::Arc<progress::ProgressView>,
+    /// JSON mode: the watch verdict, held back until [`Printer::finish`] so that it is the
+    /// stream's last record even when warnings (a failed notification) or an error follow it.
+    held_verdict: std::sync::Arc<std::sync::Mutex<Option<crate::model::rollout::Verdict>>>,
 }
 
 fn no_color_env() -> bool {
@@ -406,7 +409,29 @@ impl Printer {
             color_stderr,
             stderr_tty,
             progress: Default::default(),
+            held_verdict: Default::default(),
         }
+    }
+
+    /// End the run: in JSON mode write the closing `verdict` record, exactly once per process,
+    /// carrying the process's exit code. It is the watch verdict when one was emitted and
+    /// agrees with `status`, otherwise one built from `status` (`message`: the error's
+    /// top-level message). Text mode: nothing (the watch printed its verdict line already).
+    /// `main` calls this on every path (success, error, Ctrl-C).
+    pub fn finish(&self, status: crate::exit::ExitStatus, message: Option<&str>) {
+        let held = self
+            .held_verdict
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if self.format != OutputFormat::Json {
+            return;
+        }
+        let verdict = match held {
+            Some(v) if v.status == status => v,
+            _ => crate::model::rollout::closing_verdict(status, message),
+        };
+        self.json_record(&Event::Verdict(verdict));
     }
 
     /// The output format.
@@ -433,7 +458,15 @@ impl Printer {
     /// Emit an event: a JSON Lines record in JSON mode, otherwise its human form.
     pub fn event(&self, event: &Event) {
         match self.format {
-            OutputFormat::Json => self.json_record(event),
+            OutputFormat::Json => {
+                if let Event::Verdict(v) = event {
+                    // Written by `finish`, last.
+                    *self.held_verdict.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(v.clone());
+                    return;
+                }
+                self.json_record(event)
+            }
             OutputFormat::Text => self.human(event),
         }
     }
