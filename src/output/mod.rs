@@ -311,6 +311,9 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         green_desired: Option<i64>,
     },
+    /// `deploy`/`rollback`/`wait`: where this deployment comes from (commit, ref, who, build),
+    /// first record of the run. Fields are absent when unknown.
+    DeploymentMetadata(crate::model::metadata::DeployMetadata),
     /// `appspec`: the AppSpec deploy would send (YAML on stdout in text mode).
     AppSpec {
         /// The task definition in it.
@@ -699,6 +702,24 @@ impl Printer {
                     line.push_str(&format!(", green tasks {r}/{d}"));
                 }
                 self.status("CodeDeploy", &line);
+            }
+            Event::DeploymentMetadata(m) => {
+                let mut parts = Vec::new();
+                if let Some(c) = m.short_commit() {
+                    parts.push(format!("commit {c}"));
+                }
+                if let Some(r) = &m.git_ref {
+                    parts.push(format!("ref {r}"));
+                }
+                if let Some(b) = &m.by {
+                    parts.push(format!("by {b}"));
+                }
+                if let Some(u) = &m.build_url {
+                    parts.push(format!("build {u}"));
+                }
+                if !parts.is_empty() {
+                    self.status("Source", &parts.join(", "));
+                }
             }
             Event::AppSpec { appspec, .. } => {
                 self.data(&crate::model::appspec::to_yaml(appspec));

@@ -1,0 +1,230 @@
+//! Wire `notify:` to the Slack notifier: resolve the credential (environment, SSM Parameter
+//! Store or Secrets Manager through the run's AWS clients), start the notifier around a command,
+//! and end it with one bounded flush. Every failure here is a warning: notifications never
+//! change a command's exit code.
+
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::config::{SecretRef, SlackConfig};
+use crate::exit::ExitStatus;
+use crate::model::metadata::DeployMetadata;
+use crate::model::rollout::closing_verdict;
+use crate::ops::render::Project;
+use crate::output::{EventSink, Printer};
+use crate::slack::http::{SlackClient, SlackTarget};
+use crate::slack::notify::{NotifyContext, Notifier, Revision, final_message};
+
+/// Longest wait for queued Slack messages when the command ends.
+pub const FLUSH_WAIT: Duration = Duration::from_secs(10);
+
+/// The Web API base; `ECSPRESS_SLACK_API_URL` points it at a test server.
+fn api_base() -> String {
+    std::env::var("ECSPRESS_SLACK_API_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "https://slack.com/api".to_owned())
+}
+
+/// Read a credential. The error names the reference (`env SLACK_URL`), never the value.
+pub async fn resolve_secret(project: &Project, r: &SecretRef) -> anyhow::Result<String> {
+    let value = match r {
+        SecretRef::Env(name) => std::env::var(name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .with_context(|| format!("environment variable {name} is not set"))?,
+        SecretRef::Ssm(name) => {
+            project
+                .clients()
+                .ssm
+                .get_parameter(name)
+                .await
+                .with_context(|| format!("cannot read SSM parameter {name}"))?
+                .value
+        }
+        SecretRef::SecretsManager(id) => project
+            .clients()
+            .secrets
+            .secret_string(id)
+            .await
+            .with_context(|| format!("cannot read Secrets Manager secret {id}"))?,
+    };
+    Ok(value.trim().to_owned())
+}
+
+/// The Slack client of `cfg`.
+pub async fn client(project: &Project, cfg: &SlackConfig) -> anyhow::Result<SlackClient> {
+    let target = match (&cfg.webhook_url, &cfg.bot_token, &cfg.channel) {
+        (Some(url), _, _) => SlackTarget::Webhook {
+            url: resolve_secret(project, url)
+                .await
+                .context("notify.slack.webhook_url")?,
+        },
+        (None, Some(token), Some(channel)) => SlackTarget::Bot {
+            token: resolve_secret(project, token)
+                .await
+                .context("notify.slack.bot_token")?,
+            channel: channel.clone(),
+            api_base: api_base(),
+        },
+        _ => anyhow::bail!("notify.slack: expected webhook_url or bot_token + channel"),
+    };
+    Ok(SlackClient::new(target))
+}
+
+/// What messages about this project say.
+pub fn context(project: &Project, command: &str, metadata: &DeployMetadata) -> NotifyContext {
+    let config = project.config();
+    let region = project
+        .aws_options()
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .unwrap_or_else(|| "us-east-1".to_owned());
+    NotifyContext {
+        command: command.to_owned(),
+        cluster: config.cluster.clone(),
+        service: config.service.clone().unwrap_or_default(),
+        region,
+        metadata: metadata.clone(),
+        updates: config
+            .notify
+            .as_ref()
+            .and_then(|n| n.slack.as_ref())
+            .is_some_and(|s| s.updates),
+    }
+}
+
+/// Notifications around one command (possibly none configured).
+pub struct Notifications {
+    notifier: Option<Notifier>,
+}
+
+impl Notifications {
+    /// Start the notifier when `notify.slack` is configured; a credential that cannot be read
+    /// is one warning and no notifications.
+    pub async fn start(
+        project: &Project,
+        command: &str,
+        metadata: &DeployMetadata,
+        printer: &Printer,
+    ) -> Self {
+        let Some(cfg) = project.config().notify.as_ref().and_then(|n| n.slack.clone()) else {
+            return Notifications { notifier: None };
+        };
+        match client(project, &cfg).await {
+            Ok(c) => Notifications {
+                notifier: Some(Notifier::spawn(
+                    c,
+                    context(project, command, metadata),
+                    Some(project.clients().ecs.clone()),
+                )),
+            },
+            Err(e) => {
+                printer.warn(&format!(
+                    "Slack notifications disabled: {}",
+                    error_line(&e)
+                ));
+                Notifications { notifier: None }
+            }
+        }
+    }
+
+    /// The sink to hand to the operation: `printer`, plus Slack when configured.
+    pub fn sink<'a>(&self, printer: &'a Printer) -> Box<dyn EventSink + 'a> {
+        match &self.notifier {
+            Some(n) => Box::new(n.sink(printer)),
+            None => Box::new(PrinterRef(printer)),
+        }
+    }
+
+    /// Send the final message for `result` and flush (bounded); a failure is one warning.
+    pub async fn finish(self, result: &anyhow::Result<ExitStatus>, printer: &Printer) {
+        let Some(n) = self.notifier else { return };
+        let (status, error) = match result {
+            Ok(s) => (*s, None),
+            Err(e) => (ExitStatus::Error, Some(e.to_string())),
+        };
+        if let Some(warning) = n.finish(status, error, FLUSH_WAIT).await {
+            printer.warn(&warning);
+        }
+    }
+}
+
+/// `anyhow` chain on one line (`a: b: c`).
+fn error_line(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+struct PrinterRef<'a>(&'a Printer);
+
+impl EventSink for PrinterRef<'_> {
+    fn emit(&self, event: crate::output::Event) {
+        self.0.emit(event);
+    }
+    fn tick(&self) {
+        self.0.tick();
+    }
+}
+
+/// `ecspress notify`: post one final message (post_build). Returns an error when Slack is not
+/// configured or the post failed (the command's only job).
+pub async fn notify_once(
+    project: &Project,
+    metadata: &DeployMetadata,
+    status: ExitStatus,
+    message: Option<&str>,
+) -> anyhow::Result<()> {
+    let cfg = project
+        .config()
+        .notify
+        .as_ref()
+        .and_then(|n| n.slack.clone())
+        .with_context(|| {
+            format!(
+                "{}: no notify.slack section; nothing to notify",
+                project.config_path().display()
+            )
+        })?;
+    let client = client(project, &cfg).await?;
+    let ctx = context(project, "build", metadata);
+    let default_message = match status {
+        ExitStatus::Success => "build succeeded",
+        _ => "build failed",
+    };
+    let verdict = closing_verdict(status, Some(message.unwrap_or(default_message)));
+    let body = final_message(&ctx, &Revision::default(), &verdict);
+    if client.is_bot() {
+        client.post_message(&body, None).await?;
+    } else {
+        client.post_webhook(&body).await?;
+    }
+    Ok(())
+}
+
+/// Start of `deploy`/`rollback`/`wait`: resolve the metadata, emit the `deployment_metadata`
+/// event, and start notifications (`notify = false`: a dry run, none).
+pub async fn begin(
+    project: &Project,
+    command: &str,
+    overrides: &crate::model::metadata::MetadataOverrides,
+    printer: &Printer,
+    notify: bool,
+) -> Notifications {
+    let dir = project
+        .config_path()
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let metadata = crate::ops::metadata::resolve(overrides, &dir).await;
+    printer.emit(crate::output::Event::DeploymentMetadata(metadata.clone()));
+    if !notify {
+        return Notifications { notifier: None };
+    }
+    Notifications::start(project, command, &metadata, printer).await
+}

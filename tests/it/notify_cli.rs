@@ -1,0 +1,296 @@
+//! Slack notifications and the JSON Lines contract, through the real binary against
+//! `ecspress sim` and a fake Slack (tests/it/support/slack.rs).
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::support::slack::{FakeSlack, Reply};
+use crate::support::sim::{self, SimProcess};
+use crate::support::{bin, code, repo, stderr, stdout};
+
+const WEBHOOK_PATH: &str = "/services/T000/B000/s3cr3tW3bh00k";
+const TOKEN: &str = "xoxb-000-s3cr3tT0ken";
+
+/// A copy of `examples/hello` with `extra` appended to its ecspress.yml.
+fn project(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(repo().join("examples/hello")).expect("examples/hello") {
+        let entry = entry.expect("entry");
+        if entry.path().is_file() && entry.file_name() != "demo.sh" {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+        }
+    }
+    let cfg = dir.path().join("ecspress.yml");
+    let mut text = std::fs::read_to_string(&cfg).expect("read");
+    text.push_str(extra);
+    std::fs::write(&cfg, text).expect("write");
+    dir
+}
+
+const WEBHOOK_CONFIG: &str = "notify:\n  slack:\n    webhook_url: {env: TEST_SLACK_WEBHOOK}\n";
+const BOT_CONFIG: &str =
+    "notify:\n  slack:\n    bot_token: {env: TEST_SLACK_TOKEN}\n    channel: deploys\n";
+
+async fn start_sim() -> SimProcess {
+    let sim = sim::start(0.005);
+    sim.ecs()
+        .await
+        .create_cluster()
+        .cluster_name("hello")
+        .send()
+        .await
+        .expect("CreateCluster");
+    sim
+}
+
+fn ecspress(sim: &SimProcess, dir: &Path, slack: &FakeSlack, args: &[&str]) -> Output {
+    bin()
+        .current_dir(dir)
+        .env("AWS_ENDPOINT_URL", &sim.url)
+        .env("TEST_SLACK_WEBHOOK", format!("{}{WEBHOOK_PATH}", slack.url))
+        .env("TEST_SLACK_TOKEN", TOKEN)
+        .env("ECSPRESS_SLACK_API_URL", format!("{}/api", slack.url))
+        .env("CODEBUILD_BUILD_ID", "hello-build:42")
+        .args(args)
+        .args(if watches(args) {
+            &["--poll-interval", "50ms"][..]
+        } else {
+            &[]
+        })
+        .output()
+        .expect("run ecspress")
+}
+
+/// Whether the command takes watch flags (poll fast).
+fn watches(args: &[&str]) -> bool {
+    args.iter().any(|a| matches!(*a, "deploy" | "rollback" | "wait"))
+}
+
+fn describe(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        stdout(o),
+        stderr(o)
+    )
+}
+
+/// Neither the webhook URL's secret part nor the token is printed anywhere.
+#[track_caller]
+fn assert_no_credentials(o: &Output) {
+    for out in [stdout(o), stderr(o)] {
+        assert!(!out.contains("s3cr3tW3bh00k"), "webhook URL printed:\n{out}");
+        assert!(!out.contains("s3cr3tT0ken"), "token printed:\n{out}");
+    }
+}
+
+fn text_of(body: &Value) -> String {
+    body["text"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_posts_start_then_the_final_verdict_in_order() {
+    let sim = start_sim().await;
+    let slack = FakeSlack::start(vec![]);
+    let dir = project(WEBHOOK_CONFIG);
+    let o = ecspress(&sim, dir.path(), &slack, &["deploy"]);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert_no_credentials(&o);
+    assert!(!stderr(&o).contains("warning"), "{}", describe(&o));
+    let reqs = slack.requests();
+    let texts: Vec<String> = reqs.iter().map(|r| text_of(&r.body)).collect();
+    assert_eq!(texts.len(), 2, "start and final only (updates off): {texts:?}");
+    assert!(reqs.iter().all(|r| r.path == WEBHOOK_PATH && r.method == "POST"));
+    assert!(texts[0].contains("deploy hello started"), "{texts:?}");
+    assert!(texts[1].contains("succeeded (exit 0)"), "{texts:?}");
+    let all = serde_json::to_string(&reqs[1].body).unwrap();
+    assert!(all.contains("hello:1"), "revision in the final message: {all}");
+    assert!(all.contains("hello-build:42"), "build id in the message: {all}");
+    assert!(all.contains("ecs/v2/clusters/hello/services/hello/deployments"), "{all}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_429_then_success_is_delivered_and_exit_is_0() {
+    let sim = start_sim().await;
+    let slack = FakeSlack::start(vec![
+        Reply::new(429, "rate_limited").header("Retry-After", "1"),
+    ]);
+    let dir = project(WEBHOOK_CONFIG);
+    let o = ecspress(&sim, dir.path(), &slack, &["deploy"]);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", describe(&o));
+    let texts: Vec<String> = slack.requests().iter().map(|r| text_of(&r.body)).collect();
+    assert_eq!(texts.len(), 3, "start (429), start again, final: {texts:?}");
+    assert_eq!(texts[0], texts[1], "the same message is retried");
+    assert!(texts[2].contains("exit 0"), "{texts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_404_is_one_warning_and_the_deploy_still_exits_0() {
+    let sim = start_sim().await;
+    let slack = FakeSlack::start(vec![Reply::new(404, "no_service")]);
+    let dir = project(WEBHOOK_CONFIG);
+    let o = ecspress(&sim, dir.path(), &slack, &["deploy"]);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert_no_credentials(&o);
+    let err = stderr(&o);
+    assert_eq!(err.matches("warning").count(), 1, "{err}");
+    assert!(err.contains("404") && err.contains("no_service"), "{err}");
+    assert_eq!(
+        slack.requests().len(),
+        1,
+        "no retry of a 404, no further posts after a failure"
+    );
+
+    // JSON mode: the warning is a record, and the verdict still ends the stream.
+    let slack = FakeSlack::start(vec![Reply::new(404, "no_service")]);
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &slack,
+        &["--output", "json", "deploy", "--force-new-deployment"],
+    );
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert_no_credentials(&o);
+    let records = json_records(&o);
+    assert_one_closing_verdict(&records, 0);
+    assert!(
+        records
+            .iter()
+            .any(|r| r["type"] == "warning" && r["data"]["message"].as_str().unwrap_or_default().contains("no_service")),
+        "{}",
+        describe(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bot_token_posts_then_replies_in_the_thread_then_updates_the_head() {
+    let sim = start_sim().await;
+    let slack = FakeSlack::start(vec![]);
+    let dir = project(BOT_CONFIG);
+    let o = ecspress(&sim, dir.path(), &slack, &["deploy"]);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert_no_credentials(&o);
+    assert!(!stderr(&o).contains("warning"), "{}", describe(&o));
+    let reqs = slack.requests();
+    let paths: Vec<&str> = reqs.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["/api/chat.postMessage", "/api/chat.postMessage", "/api/chat.update"],
+        "head, final reply, head update"
+    );
+    for r in &reqs {
+        assert_eq!(
+            r.headers.get("authorization").map(String::as_str),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+    }
+    assert_eq!(reqs[0].body["channel"], "deploys");
+    assert!(reqs[0].body.get("thread_ts").is_none(), "the head is not a reply");
+    let head_ts = "1.000100"; // the fake's answer to the first request
+    assert_eq!(reqs[1].body["thread_ts"], head_ts);
+    assert!(text_of(&reqs[1].body).contains("exit 0"));
+    assert_eq!(reqs[2].body["ts"], head_ts);
+    assert_eq!(reqs[2].body["channel"], "C0TEST", "chat.update uses the channel id");
+    assert!(text_of(&reqs[2].body).contains("exit 0"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn notify_command_posts_the_build_result() {
+    let sim = start_sim().await;
+    let slack = FakeSlack::start(vec![]);
+    let dir = project(WEBHOOK_CONFIG);
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &slack,
+        &["notify", "--status", "failure", "--message", "unit tests failed"],
+    );
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert_no_credentials(&o);
+    let reqs = slack.requests();
+    assert_eq!(reqs.len(), 1);
+    let all = serde_json::to_string(&reqs[0].body).unwrap();
+    assert!(all.contains("unit tests failed"), "{all}");
+    assert!(all.contains("hello-build:42"), "{all}");
+
+    // A failing post is the command's failure (exit 2), with no credential in the error.
+    let slack = FakeSlack::start(vec![Reply::new(410, "channel_is_archived")]);
+    let o = ecspress(&sim, dir.path(), &slack, &["notify", "--status", "0"]);
+    assert_eq!(code(&o), 2, "{}", describe(&o));
+    assert!(stderr(&o).contains("channel_is_archived"), "{}", describe(&o));
+    assert_no_credentials(&o);
+}
+
+pub(crate) fn json_records(o: &Output) -> Vec<Value> {
+    stdout(o)
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}\n{}", describe(o)))
+        })
+        .collect()
+}
+
+/// Exactly one `verdict`, the last record, carrying `exit`.
+#[track_caller]
+pub(crate) fn assert_one_closing_verdict(records: &[Value], exit: i32) {
+    let verdicts = records.iter().filter(|r| r["type"] == "verdict").count();
+    assert_eq!(verdicts, 1, "{records:#?}");
+    let last = records.last().expect("records");
+    assert_eq!(last["type"], "verdict", "{records:#?}");
+    assert_eq!(last["data"]["exit_code"], exit, "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_mode_every_command_ends_with_one_verdict_carrying_the_exit_code() {
+    let sim = start_sim().await;
+    let slack = FakeSlack::start(vec![]);
+    let dir = project("");
+    let run = |args: &[&str]| {
+        let mut all = vec!["--output", "json"];
+        all.extend_from_slice(args);
+        ecspress(&sim, dir.path(), &slack, &all)
+    };
+    // (args, expected exit): a first deploy, no-change deploy, --no-wait, dry run, diff
+    // (with and without changes), status, wait, rollback (nothing to roll back to: error).
+    let cases: &[(&[&str], i32)] = &[
+        (&["status"], 2),
+        (&["deploy"], 0),
+        (&["deploy"], 0),
+        (&["deploy", "--dry-run"], 0),
+        (&["deploy", "--no-wait", "--force-new-deployment"], 0),
+        (&["wait"], 0),
+        (&["status"], 0),
+        (&["diff", "--exit-code"], 0),
+        (&["deploy", "--tasks", "-7"], 2),
+        (&["rollback"], 2),
+        (&["deploy", "--no-such-flag"], 2),
+    ];
+    for (args, exit) in cases {
+        let o = run(args);
+        assert_eq!(code(&o), *exit, "{args:?}\n{}", describe(&o));
+        let records = json_records(&o);
+        assert_one_closing_verdict(&records, *exit);
+        if *exit == 2 {
+            let n = records.len();
+            assert!(n >= 2 && records[n - 2]["type"] == "error", "{args:?}: {records:#?}");
+        }
+    }
+    // A real change: diff --exit-code is 1; a rollback to revision 1 watches and succeeds.
+    let td = dir.path().join("ecs-task-def.json");
+    let text = std::fs::read_to_string(&td).unwrap();
+    assert!(text.contains(r#""memory": "512""#));
+    std::fs::write(&td, text.replace(r#""memory": "512""#, r#""memory": "1024""#)).unwrap();
+    for (args, exit) in [
+        (&["diff", "--exit-code"][..], 1),
+        (&["deploy"][..], 0),
+        (&["rollback"][..], 0),
+    ] {
+        let o = run(args);
+        assert_eq!(code(&o), exit, "{args:?}\n{}", describe(&o));
+        assert_one_closing_verdict(&json_records(&o), exit);
+    }
+}
