@@ -10,8 +10,10 @@
 //!   event, and nothing human to stdout.
 //!
 //! `NO_COLOR` (any non-empty value, <https://no-color.org>) turns colors off unless
-//! `--color always`.
+//! `--color always`. In CI (`CI` set, or CodeBuild's `CODEBUILD_BUILD_ID`; see [`ci`]) output
+//! is plain timestamped lines without bars or colours, even on a pseudo-terminal.
 
+pub mod ci;
 mod diff;
 mod error;
 mod progress;
@@ -395,13 +397,16 @@ fn no_color_env() -> bool {
 impl Printer {
     /// A printer for this process's real stdout/stderr.
     pub fn new(format: OutputFormat, color: ColorChoice) -> Self {
-        let stdout_tty = std::io::stdout().is_terminal();
-        let stderr_tty = std::io::stderr().is_terminal();
+        let env = |k: &str| std::env::var(k).ok();
+        let out = ci::interactivity(std::io::stdout().is_terminal(), env);
+        let err = ci::interactivity(std::io::stderr().is_terminal(), env);
+        // `stderr_tty` below means "live": a terminal and not CI (bars, no timestamps).
+        let stderr_tty = err.live;
         let (color_stdout, color_stderr) = match color {
             ColorChoice::Always => (true, true),
             ColorChoice::Never => (false, false),
             ColorChoice::Auto if no_color_env() => (false, false),
-            ColorChoice::Auto => (stdout_tty, stderr_tty),
+            ColorChoice::Auto => (out.live, err.live),
         };
         // console decides per Style::apply_to; force its global switches to our decision.
         console::set_colors_enabled(color_stdout);
@@ -810,6 +815,9 @@ pub fn value_text(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod schema_tests;
 
 #[cfg(test)]
 mod tests {
