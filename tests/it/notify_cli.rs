@@ -294,3 +294,65 @@ async fn json_mode_every_command_ends_with_one_verdict_carrying_the_exit_code() 
         assert_one_closing_verdict(&json_records(&o), exit);
     }
 }
+
+/// Split a shell line into words: whitespace separates, double and single quotes group.
+fn shell_words(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut any = false;
+    for c in s.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                any = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if any || !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            (None, c) => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// Every `ecspress ...` command in examples/codebuild/buildspec.yml parses with the real CLI,
+/// so the example cannot rot when flags change.
+#[test]
+fn codebuild_example_commands_parse_with_the_real_cli() {
+    use clap::Parser;
+    let path = repo().join("examples/codebuild/buildspec.yml");
+    let doc: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(&path).expect("buildspec")).expect("YAML");
+    let mut found = Vec::new();
+    let phases = doc["phases"].as_mapping().expect("phases");
+    for (phase, body) in phases {
+        for cmd in body["commands"].as_sequence().expect("commands") {
+            let text = cmd.as_str().expect("a command is a string");
+            for line in text.lines() {
+                for segment in line.split(['|', ';', '&']) {
+                    let words = shell_words(segment.trim());
+                    if words.first().map(String::as_str) != Some("ecspress") {
+                        continue;
+                    }
+                    if let Err(e) = ecspress::cli::Cli::try_parse_from(&words) {
+                        panic!("{phase:?}: {segment:?} does not parse:\n{e}");
+                    }
+                    found.push(words[1..].join(" "));
+                }
+            }
+        }
+    }
+    let has = |sub: &str| found.iter().any(|c| c.starts_with(sub) || c.contains(&format!(" {sub}")));
+    for expected in ["diff", "deploy", "notify --status"] {
+        assert!(has(expected), "no `ecspress {expected}` in the buildspec: {found:?}");
+    }
+}
