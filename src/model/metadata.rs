@@ -69,7 +69,46 @@ pub struct LocalFacts {
     pub host: Option<String>,
 }
 
+/// The tags `notify.tag_resources` sets: commit, who, build.
+pub const TAG_KEYS: [&str; 3] = ["ecspress:commit", "ecspress:deployed-by", "ecspress:build"];
+
+/// Whether `key` is one of ecspress's metadata tags (never diffed, never "changed").
+pub fn is_metadata_tag(key: &str) -> bool {
+    TAG_KEYS.contains(&key)
+}
+
+/// A tag value within AWS limits: at most 256 characters of letters, digits, spaces and
+/// `_ . : / = + - @` (ECS TagResource; other characters are replaced by `_`, and longer
+/// values are cut — a build URL's query string, say).
+pub fn sanitize_tag_value(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || " _.:/=+-@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(256)
+        .collect()
+}
+
 impl DeployMetadata {
+    /// The metadata tags (only the known values), values sanitised.
+    pub fn tags(&self) -> Vec<(String, String)> {
+        let build = self.build_url.as_ref().or(self.build_id.as_ref());
+        [
+            (TAG_KEYS[0], self.commit.as_ref()),
+            (TAG_KEYS[1], self.by.as_ref()),
+            (TAG_KEYS[2], build),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), sanitize_tag_value(v))))
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+    }
+
     /// Whether nothing is known.
     pub fn is_empty(&self) -> bool {
         *self == DeployMetadata::default()
@@ -192,6 +231,41 @@ mod tests {
             ];
             assert_eq!(got, want, "{name}");
         }
+    }
+
+    #[test]
+    fn tags_are_sanitised_to_aws_limits() {
+        let m = DeployMetadata {
+            commit: Some("abc".into()),
+            by: Some("ana <ana@example.com>; rm -rf".into()),
+            build_url: Some(format!("https://x/?q={}", "a".repeat(300))),
+            ..Default::default()
+        };
+        let tags = m.tags();
+        assert_eq!(tags[0], ("ecspress:commit".into(), "abc".into()));
+        assert_eq!(tags[1].1, "ana _ana@example.com__ rm -rf");
+        assert_eq!(tags[2].1.chars().count(), 256);
+        assert!(tags[2].1.starts_with("https://x/_q=aaa"));
+        assert!(DeployMetadata::default().tags().is_empty());
+        assert!(is_metadata_tag("ecspress:build") && !is_metadata_tag("ecspress:other"));
+    }
+
+    #[test]
+    fn metadata_tags_never_make_a_definition_changed() {
+        use crate::model::normalize::{NormalizeOptions, task_definition_for_diff};
+        let opts = NormalizeOptions::new(&[]);
+        let file = serde_json::json!({"family": "web", "tags": [{"key": "team", "value": "a"}]});
+        let live = serde_json::json!({"family": "web", "tags": [
+            {"key": "ecspress:commit", "value": "abc"},
+            {"key": "team", "value": "a"},
+            {"key": "ecspress:deployed-by", "value": "ana"},
+            {"key": "ecspress:build", "value": "web:1"}]});
+        assert_eq!(
+            task_definition_for_diff(&file, &opts),
+            task_definition_for_diff(&live, &opts)
+        );
+        let delta = crate::model::revision::tag_delta(&file, &live, &[]);
+        assert!(delta.set.is_empty() && delta.remove.is_empty(), "{delta:?}");
     }
 
     #[test]

@@ -97,9 +97,81 @@ pub fn context(project: &Project, command: &str, metadata: &DeployMetadata) -> N
     }
 }
 
-/// Notifications around one command (possibly none configured).
+/// Notifications (and metadata tagging) around one command (possibly none configured).
 pub struct Notifications {
     notifier: Option<Notifier>,
+    tagger: Option<Tagger>,
+}
+
+/// `notify.tag_resources`: TagResource with the metadata tags on every task definition revision
+/// registered and on the service, right after RegisterTaskDefinition / UpdateService /
+/// CreateService (in the background: the watch does not wait for it). The keys are excluded
+/// from normalisation, so they never make a revision "changed" nor show in `diff`.
+struct Tagger {
+    ecs: std::sync::Arc<dyn crate::aws::ecs::EcsApi>,
+    tags: Vec<(String, String)>,
+    started: std::sync::Mutex<Vec<(String, tokio::task::JoinHandle<Result<(), String>>)>>,
+}
+
+impl Tagger {
+    fn tag(&self, arn: &str) {
+        let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
+        if started.iter().any(|(a, _)| a == arn) {
+            return;
+        }
+        let (ecs, tags, target) = (self.ecs.clone(), self.tags.clone(), arn.to_owned());
+        let handle = tokio::spawn(async move {
+            ecs.tag_resource(&target, &tags)
+                .await
+                .map_err(|e| e.to_string())
+        });
+        started.push((arn.to_owned(), handle));
+    }
+
+    /// Wait (bounded) for the TagResource calls; report each.
+    async fn finish(self, printer: &Printer) {
+        let started = self.started.into_inner().unwrap_or_else(|p| p.into_inner());
+        let keys: Vec<String> = self.tags.iter().map(|(k, _)| k.clone()).collect();
+        for (arn, handle) in started {
+            match tokio::time::timeout(FLUSH_WAIT, handle).await {
+                Ok(Ok(Ok(()))) => printer.event(&crate::output::Event::TagsUpdated {
+                    resource: arn,
+                    set: keys.clone(),
+                    removed: Vec::new(),
+                }),
+                Ok(Ok(Err(e))) => printer.warn(&format!(
+                    "cannot tag {arn} with the deployment metadata: {e}"
+                )),
+                _ => printer.warn(&format!(
+                    "cannot tag {arn} with the deployment metadata: no answer"
+                )),
+            }
+        }
+    }
+}
+
+/// The sink of a run: the printer (+ Slack), and metadata tagging.
+struct RunSink<'a> {
+    inner: Box<dyn EventSink + 'a>,
+    tagger: Option<&'a Tagger>,
+}
+
+impl EventSink for RunSink<'_> {
+    fn emit(&self, event: crate::output::Event) {
+        use crate::output::Event;
+        if let Some(t) = self.tagger {
+            match &event {
+                Event::TaskDefinitionRegistered { arn } => t.tag(arn),
+                Event::ServiceCreated { service_arn, .. }
+                | Event::ServiceUpdated { service_arn, .. } => t.tag(service_arn),
+                _ => {}
+            }
+        }
+        self.inner.emit(event);
+    }
+    fn tick(&self) {
+        self.inner.tick();
+    }
 }
 
 impl Notifications {
@@ -112,7 +184,10 @@ impl Notifications {
         printer: &Printer,
     ) -> Self {
         let Some(cfg) = project.config().notify.as_ref().and_then(|n| n.slack.clone()) else {
-            return Notifications { notifier: None };
+            return Notifications {
+                notifier: None,
+                tagger: None,
+            };
         };
         match client(project, &cfg).await {
             Ok(c) => Notifications {
@@ -121,27 +196,38 @@ impl Notifications {
                     context(project, command, metadata),
                     Some(project.clients().ecs.clone()),
                 )),
+                tagger: None,
             },
             Err(e) => {
                 printer.warn(&format!(
                     "Slack notifications disabled: {}",
                     error_line(&e)
                 ));
-                Notifications { notifier: None }
+                Notifications {
+                    notifier: None,
+                    tagger: None,
+                }
             }
         }
     }
 
-    /// The sink to hand to the operation: `printer`, plus Slack when configured.
-    pub fn sink<'a>(&self, printer: &'a Printer) -> Box<dyn EventSink + 'a> {
-        match &self.notifier {
+    /// The sink to hand to the operation: `printer`, plus Slack and tagging when configured.
+    pub fn sink<'a>(&'a self, printer: &'a Printer) -> Box<dyn EventSink + 'a> {
+        let inner: Box<dyn EventSink + 'a> = match &self.notifier {
             Some(n) => Box::new(n.sink(printer)),
             None => Box::new(PrinterRef(printer)),
-        }
+        };
+        Box::new(RunSink {
+            inner,
+            tagger: self.tagger.as_ref(),
+        })
     }
 
     /// Send the final message for `result` and flush (bounded); a failure is one warning.
     pub async fn finish(self, result: &anyhow::Result<ExitStatus>, printer: &Printer) {
+        if let Some(t) = self.tagger {
+            t.finish(printer).await;
+        }
         let Some(n) = self.notifier else { return };
         let (status, error) = match result {
             Ok(s) => (*s, None),
@@ -224,7 +310,25 @@ pub async fn begin(
     let metadata = crate::ops::metadata::resolve(overrides, &dir).await;
     printer.emit(crate::output::Event::DeploymentMetadata(metadata.clone()));
     if !notify {
-        return Notifications { notifier: None };
+        return Notifications {
+            notifier: None,
+            tagger: None,
+        };
     }
-    Notifications::start(project, command, &metadata, printer).await
+    let mut n = Notifications::start(project, command, &metadata, printer).await;
+    let tags = metadata.tags();
+    if project
+        .config()
+        .notify
+        .as_ref()
+        .is_some_and(|c| c.tag_resources)
+        && !tags.is_empty()
+    {
+        n.tagger = Some(Tagger {
+            ecs: project.clients().ecs.clone(),
+            tags,
+            started: Default::default(),
+        });
+    }
+    n
 }

@@ -356,3 +356,69 @@ fn codebuild_example_commands_parse_with_the_real_cli() {
         assert!(has(expected), "no `ecspress {expected}` in the buildspec: {found:?}");
     }
 }
+
+async fn tags_of(sim: &SimProcess, arn: &str) -> std::collections::BTreeMap<String, String> {
+    let out = sim
+        .ecs()
+        .await
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .expect("ListTagsForResource");
+    out.tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `notify.tag_resources`: the service and the new revision carry the metadata tags, and the
+/// tags never make the revision "changed" (no new registration) nor show in `diff`.
+#[tokio::test(flavor = "multi_thread")]
+async fn metadata_tags_on_service_and_revision_never_count_as_changes() {
+    let sim = start_sim().await;
+    let slack = FakeSlack::start(vec![]);
+    let dir = project("notify:\n  tag_resources: true\n");
+    let o = ecspress(&sim, dir.path(), &slack, &["--meta-commit", "c0ffee1", "--meta-by", "ana <a@b>", "deploy"]);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert!(stderr(&o).contains("Tagged"), "{}", describe(&o));
+    let svc = sim
+        .ecs()
+        .await
+        .describe_services()
+        .cluster("hello")
+        .services("hello")
+        .send()
+        .await
+        .expect("DescribeServices");
+    let svc = &svc.services()[0];
+    let want = [
+        ("ecspress:commit", "c0ffee1"),
+        ("ecspress:deployed-by", "ana _a@b_"),
+        ("ecspress:build", "hello-build:42"),
+    ];
+    for arn in [
+        svc.service_arn().unwrap_or_default(),
+        svc.task_definition().unwrap_or_default(),
+    ] {
+        let tags = tags_of(&sim, arn).await;
+        for (k, v) in want {
+            assert_eq!(tags.get(k).map(String::as_str), Some(v), "{arn}: {tags:?}");
+        }
+    }
+    // Another commit: same revision (no registration), no diff.
+    let o = ecspress(&sim, dir.path(), &slack, &["--meta-commit", "d00d", "deploy"]);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert_eq!(sim.calls("RegisterTaskDefinition").await, 1, "{}", describe(&o));
+    let o = ecspress(&sim, dir.path(), &slack, &["diff", "--exit-code"]);
+    assert_eq!(code(&o), 0, "metadata tags are no difference:\n{}", describe(&o));
+    assert_eq!(
+        tags_of(&sim, svc.service_arn().unwrap_or_default()).await["ecspress:commit"],
+        "d00d"
+    );
+}
