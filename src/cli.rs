@@ -41,20 +41,45 @@ pub struct GlobalArgs {
     pub color: ColorArg,
     /// Deployment metadata: the source commit (default: CODEBUILD_RESOLVED_SOURCE_VERSION, else
     /// `git rev-parse HEAD` in the config's directory)
-    #[arg(long, global = true, value_name = "SHA", help_heading = "Deployment metadata")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SHA",
+        help_heading = "Deployment metadata"
+    )]
     pub meta_commit: Option<String>,
     /// Deployment metadata: the branch/tag/ref (default: CodeBuild webhook ref or source
     /// version, else the git branch)
-    #[arg(long, global = true, value_name = "REF", help_heading = "Deployment metadata")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "REF",
+        help_heading = "Deployment metadata"
+    )]
     pub meta_ref: Option<String>,
     /// Deployment metadata: who deploys (default: CODEBUILD_INITIATOR, else $USER@hostname)
-    #[arg(long, global = true, value_name = "WHO", help_heading = "Deployment metadata")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHO",
+        help_heading = "Deployment metadata"
+    )]
     pub meta_by: Option<String>,
     /// Deployment metadata: the build's URL (default: CODEBUILD_BUILD_URL)
-    #[arg(long, global = true, value_name = "URL", help_heading = "Deployment metadata")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        help_heading = "Deployment metadata"
+    )]
     pub meta_url: Option<String>,
     /// Deployment metadata: a free note shown in notifications
-    #[arg(long, global = true, value_name = "TEXT", help_heading = "Deployment metadata")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "TEXT",
+        help_heading = "Deployment metadata"
+    )]
     pub meta_note: Option<String>,
 }
 

@@ -547,16 +547,17 @@ fn decode_secret(ctx: &Ctx<'_>, v: &Value, path: &[&str]) -> Result<SecretRef, C
     check_keys(ctx, m, SECRET_KEYS, path)?;
     let found: Vec<(&str, String)> = SECRET_KEYS
         .iter()
-        .filter_map(|k| opt_string(ctx, m, k, path).transpose().map(|r| r.map(|s| (*k, s))))
+        .filter_map(|k| {
+            opt_string(ctx, m, k, path)
+                .transpose()
+                .map(|r| r.map(|s| (*k, s)))
+        })
         .collect::<Result<_, _>>()?;
     match found.as_slice() {
         [("env", n)] => Ok(SecretRef::Env(n.clone())),
         [("ssm", n)] => Ok(SecretRef::Ssm(n.clone())),
         [("secretsmanager", n)] => Ok(SecretRef::SecretsManager(n.clone())),
-        _ => Err(ctx.invalid(
-            path,
-            "expected exactly one of env, ssm or secretsmanager",
-        )),
+        _ => Err(ctx.invalid(path, "expected exactly one of env, ssm or secretsmanager")),
     }
 }
 

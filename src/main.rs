@@ -83,6 +83,9 @@ fn usage_error(e: clap::Error) -> ExitCode {
         &anyhow::anyhow!("invalid command line: {message}"),
         ExitStatus::Error,
     );
-    printer.finish(ExitStatus::Error, Some(&format!("invalid command line: {message}")));
+    printer.finish(
+        ExitStatus::Error,
+        Some(&format!("invalid command line: {message}")),
+    );
     ExitStatus::Error.into()
 }

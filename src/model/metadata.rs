@@ -203,22 +203,81 @@ mod tests {
             note: Some("hotfix".into()),
         };
         let none = MetadataOverrides::default();
-        type Case<'a> = (&'a str, &'a MetadataOverrides, BTreeMap<String, String>, GitFacts, LocalFacts, [Option<&'a str>; 5]);
+        type Case<'a> = (
+            &'a str,
+            &'a MetadataOverrides,
+            BTreeMap<String, String>,
+            GitFacts,
+            LocalFacts,
+            [Option<&'a str>; 5],
+        );
         let cases: Vec<Case> = vec![
-            ("local git", &none, env(&[]), git.clone(), local.clone(),
-             [Some("abc123"), Some("main"), Some("ana@laptop"), None, None]),
-            ("codebuild beats git", &none, codebuild.clone(), git.clone(), local.clone(),
-             [Some("f00d"), Some("refs/heads/dev"), Some("codepipeline/app"), Some("https://console/build"), Some("app:1234")]),
-            ("webhook head ref first", &none, webhook, GitFacts::default(), LocalFacts::default(),
-             [None, Some("refs/heads/feature"), None, None, None]),
-            ("flags beat all", &flags, codebuild, git.clone(), local.clone(),
-             [Some("c0ffee"), Some("v1"), Some("release-bot"), Some("https://ci/1"), Some("app:1234")]),
-            ("detached head, no user", &none, env(&[("CODEBUILD_INITIATOR", " ")]),
-             GitFacts { commit: None, branch: Some("HEAD".into()) }, LocalFacts::default(),
-             [None, None, None, None, None]),
-            ("user without host", &none, env(&[]), GitFacts::default(),
-             LocalFacts { user: Some("ci".into()), host: None },
-             [None, None, Some("ci"), None, None]),
+            (
+                "local git",
+                &none,
+                env(&[]),
+                git.clone(),
+                local.clone(),
+                [Some("abc123"), Some("main"), Some("ana@laptop"), None, None],
+            ),
+            (
+                "codebuild beats git",
+                &none,
+                codebuild.clone(),
+                git.clone(),
+                local.clone(),
+                [
+                    Some("f00d"),
+                    Some("refs/heads/dev"),
+                    Some("codepipeline/app"),
+                    Some("https://console/build"),
+                    Some("app:1234"),
+                ],
+            ),
+            (
+                "webhook head ref first",
+                &none,
+                webhook,
+                GitFacts::default(),
+                LocalFacts::default(),
+                [None, Some("refs/heads/feature"), None, None, None],
+            ),
+            (
+                "flags beat all",
+                &flags,
+                codebuild,
+                git.clone(),
+                local.clone(),
+                [
+                    Some("c0ffee"),
+                    Some("v1"),
+                    Some("release-bot"),
+                    Some("https://ci/1"),
+                    Some("app:1234"),
+                ],
+            ),
+            (
+                "detached head, no user",
+                &none,
+                env(&[("CODEBUILD_INITIATOR", " ")]),
+                GitFacts {
+                    commit: None,
+                    branch: Some("HEAD".into()),
+                },
+                LocalFacts::default(),
+                [None, None, None, None, None],
+            ),
+            (
+                "user without host",
+                &none,
+                env(&[]),
+                GitFacts::default(),
+                LocalFacts {
+                    user: Some("ci".into()),
+                    host: None,
+                },
+                [None, None, Some("ci"), None, None],
+            ),
         ];
         for (name, flags, env, git, local, want) in cases {
             let m = DeployMetadata::resolve(flags, &env, &git, &local);

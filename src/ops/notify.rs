@@ -14,7 +14,7 @@ use crate::model::rollout::closing_verdict;
 use crate::ops::render::Project;
 use crate::output::{EventSink, Printer};
 use crate::slack::http::{SlackClient, SlackTarget};
-use crate::slack::notify::{NotifyContext, Notifier, Revision, final_message};
+use crate::slack::notify::{Notifier, NotifyContext, Revision, final_message};
 
 /// Longest wait for queued Slack messages when the command ends.
 pub const FLUSH_WAIT: Duration = Duration::from_secs(10);
@@ -110,8 +110,11 @@ pub struct Notifications {
 struct Tagger {
     ecs: std::sync::Arc<dyn crate::aws::ecs::EcsApi>,
     tags: Vec<(String, String)>,
-    started: std::sync::Mutex<Vec<(String, tokio::task::JoinHandle<Result<(), String>>)>>,
+    started: std::sync::Mutex<Vec<(String, TagCall)>>,
 }
+
+/// One background TagResource call.
+type TagCall = tokio::task::JoinHandle<Result<(), String>>;
 
 impl Tagger {
     fn tag(&self, arn: &str) {
@@ -183,7 +186,12 @@ impl Notifications {
         metadata: &DeployMetadata,
         printer: &Printer,
     ) -> Self {
-        let Some(cfg) = project.config().notify.as_ref().and_then(|n| n.slack.clone()) else {
+        let Some(cfg) = project
+            .config()
+            .notify
+            .as_ref()
+            .and_then(|n| n.slack.clone())
+        else {
             return Notifications {
                 notifier: None,
                 tagger: None,
@@ -199,10 +207,7 @@ impl Notifications {
                 tagger: None,
             },
             Err(e) => {
-                printer.warn(&format!(
-                    "Slack notifications disabled: {}",
-                    error_line(&e)
-                ));
+                printer.warn(&format!("Slack notifications disabled: {}", error_line(&e)));
                 Notifications {
                     notifier: None,
                     tagger: None,

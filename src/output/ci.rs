@@ -37,7 +37,8 @@ mod tests {
 
     #[test]
     fn decision_table() {
-        let cases: &[(bool, &[(&str, &str)], bool, bool)] = &[
+        type Case<'a> = (bool, &'a [(&'a str, &'a str)], bool, bool);
+        let cases: &[Case] = &[
             // tty, env, live, ci
             (true, &[], true, false),
             (false, &[], false, false),
@@ -53,7 +54,9 @@ mod tests {
         ];
         for (tty, env, live, ci) in cases {
             let got = interactivity(*tty, |k| {
-                env.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+                env.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
             });
             assert_eq!(
                 got,

@@ -469,8 +469,7 @@ impl Printer {
             OutputFormat::Json => {
                 if let Event::Verdict(v) = event {
                     // Written by `finish`, last.
-                    *self.held_verdict.lock().unwrap_or_else(|p| p.into_inner()) =
-                        Some(v.clone());
+                    *self.held_verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(v.clone());
                     return;
                 }
                 self.json_record(event)

@@ -119,7 +119,11 @@ fn examples() -> Vec<Event> {
             "stopCode": "EssentialContainerExited", "stoppedReason": "Essential container exited",
             "containers": [{"name": "app", "exitCode": 1, "reason": "crash"}],
         }))),
-        Event::Verdict(rollout::verdict(Outcome::Succeeded, "ecs-svc/1 (web:4)", "")),
+        Event::Verdict(rollout::verdict(
+            Outcome::Succeeded,
+            "ecs-svc/1 (web:4)",
+            "",
+        )),
         Event::Paused {
             controller: "ECS".into(),
             deployment: SD.into(),
@@ -241,7 +245,11 @@ fn every_event_variant_has_a_pinned_json_shape() {
     let mut seen: Vec<usize> = events.iter().map(index).collect();
     seen.sort_unstable();
     seen.dedup();
-    assert_eq!(seen, (0..VARIANTS).collect::<Vec<_>>(), "one example per variant");
+    assert_eq!(
+        seen,
+        (0..VARIANTS).collect::<Vec<_>>(),
+        "one example per variant"
+    );
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
     let records: Vec<serde_json::Value> = events
         .iter()

@@ -61,7 +61,11 @@ pub fn escape(text: &str) -> String {
 
 /// `<url|label>`, with the label escaped.
 pub fn link(url: &str, label: &str) -> String {
-    format!("<{}|{}>", url.replace('>', "%3E").replace('|', "%7C"), escape(label))
+    format!(
+        "<{}|{}>",
+        url.replace('>', "%3E").replace('|', "%7C"),
+        escape(label)
+    )
 }
 
 /// A header block.

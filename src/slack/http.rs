@@ -280,14 +280,20 @@ mod tests {
     #[test]
     fn api_answers() {
         assert_eq!(
-            api_result(r#"{"ok":true,"channel":"C1","ts":"1.2"}"#, "chat.postMessage"),
+            api_result(
+                r#"{"ok":true,"channel":"C1","ts":"1.2"}"#,
+                "chat.postMessage"
+            ),
             Ok(Posted {
                 channel: "C1".into(),
                 ts: "1.2".into()
             })
         );
         assert_eq!(
-            api_result(r#"{"ok":false,"error":"channel_not_found"}"#, "chat.postMessage"),
+            api_result(
+                r#"{"ok":false,"error":"channel_not_found"}"#,
+                "chat.postMessage"
+            ),
             Err(SlackError::Api {
                 method: "chat.postMessage".into(),
                 error: "channel_not_found".into()

@@ -191,8 +191,14 @@ pub fn paused_message(
                 blocks::escape(stage)
             )),
             blocks::fields(&[
-                ("Continue", format!("`{}`", blocks::escape(continue_command))),
-                ("Roll back", format!("`{}`", blocks::escape(rollback_command))),
+                (
+                    "Continue",
+                    format!("`{}`", blocks::escape(continue_command)),
+                ),
+                (
+                    "Roll back",
+                    format!("`{}`", blocks::escape(rollback_command)),
+                ),
             ]),
             blocks::context(&meta_lines(ctx)),
         ],
@@ -203,7 +209,7 @@ pub fn paused_message(
 pub fn final_message(ctx: &NotifyContext, rev: &Revision, v: &Verdict) -> serde_json::Value {
     let icon = match v.exit_code {
         0 => ":white_check_mark:",
-        3 | 4 | 2 => ":x:",
+        2..=4 => ":x:",
         _ => ":warning:",
     };
     let outcome = serde_json::to_value(v.outcome)
@@ -365,7 +371,8 @@ async fn run(
                     st.rev.task_definition = Some(task_definition);
                 }
                 Msg::Event(
-                    Event::TaskDefinitionRegistered { arn } | Event::TaskDefinitionSelected { arn, .. },
+                    Event::TaskDefinitionRegistered { arn }
+                    | Event::TaskDefinitionSelected { arn, .. },
                 ) => st.rev.task_definition = Some(arn),
                 Msg::Event(Event::ServiceCreated {
                     task_definition, ..
@@ -520,7 +527,10 @@ mod tests {
             console_url("eu-west-1", "prod", "web"),
             "https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/services/web/deployments?region=eu-west-1"
         );
-        assert!(console_url("cn-north-1", "c", "s").starts_with("https://cn-north-1.console.amazonaws.cn/"));
+        assert!(
+            console_url("cn-north-1", "c", "s")
+                .starts_with("https://cn-north-1.console.amazonaws.cn/")
+        );
         assert!(
             console_url("us-gov-west-1", "c", "s")
                 .starts_with("https://us-gov-west-1.console.amazonaws-us-gov.com/")

@@ -6,8 +6,8 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::slack::{FakeSlack, Reply};
 use crate::support::sim::{self, SimProcess};
+use crate::support::slack::{FakeSlack, Reply};
 use crate::support::{bin, code, repo, stderr, stdout};
 
 const WEBHOOK_PATH: &str = "/services/T000/B000/s3cr3tW3bh00k";
@@ -65,7 +65,8 @@ fn ecspress(sim: &SimProcess, dir: &Path, slack: &FakeSlack, args: &[&str]) -> O
 
 /// Whether the command takes watch flags (poll fast).
 fn watches(args: &[&str]) -> bool {
-    args.iter().any(|a| matches!(*a, "deploy" | "rollback" | "wait"))
+    args.iter()
+        .any(|a| matches!(*a, "deploy" | "rollback" | "wait"))
 }
 
 fn describe(o: &Output) -> String {
@@ -81,7 +82,10 @@ fn describe(o: &Output) -> String {
 #[track_caller]
 fn assert_no_credentials(o: &Output) {
     for out in [stdout(o), stderr(o)] {
-        assert!(!out.contains("s3cr3tW3bh00k"), "webhook URL printed:\n{out}");
+        assert!(
+            !out.contains("s3cr3tW3bh00k"),
+            "webhook URL printed:\n{out}"
+        );
         assert!(!out.contains("s3cr3tT0ken"), "token printed:\n{out}");
     }
 }
@@ -101,14 +105,30 @@ async fn webhook_posts_start_then_the_final_verdict_in_order() {
     assert!(!stderr(&o).contains("warning"), "{}", describe(&o));
     let reqs = slack.requests();
     let texts: Vec<String> = reqs.iter().map(|r| text_of(&r.body)).collect();
-    assert_eq!(texts.len(), 2, "start and final only (updates off): {texts:?}");
-    assert!(reqs.iter().all(|r| r.path == WEBHOOK_PATH && r.method == "POST"));
+    assert_eq!(
+        texts.len(),
+        2,
+        "start and final only (updates off): {texts:?}"
+    );
+    assert!(
+        reqs.iter()
+            .all(|r| r.path == WEBHOOK_PATH && r.method == "POST")
+    );
     assert!(texts[0].contains("deploy hello started"), "{texts:?}");
     assert!(texts[1].contains("succeeded (exit 0)"), "{texts:?}");
     let all = serde_json::to_string(&reqs[1].body).unwrap();
-    assert!(all.contains("hello:1"), "revision in the final message: {all}");
-    assert!(all.contains("hello-build:42"), "build id in the message: {all}");
-    assert!(all.contains("ecs/v2/clusters/hello/services/hello/deployments"), "{all}");
+    assert!(
+        all.contains("hello:1"),
+        "revision in the final message: {all}"
+    );
+    assert!(
+        all.contains("hello-build:42"),
+        "build id in the message: {all}"
+    );
+    assert!(
+        all.contains("ecs/v2/clusters/hello/services/hello/deployments"),
+        "{all}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -157,9 +177,11 @@ async fn webhook_404_is_one_warning_and_the_deploy_still_exits_0() {
     let records = json_records(&o);
     assert_one_closing_verdict(&records, 0);
     assert!(
-        records
-            .iter()
-            .any(|r| r["type"] == "warning" && r["data"]["message"].as_str().unwrap_or_default().contains("no_service")),
+        records.iter().any(|r| r["type"] == "warning"
+            && r["data"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("no_service")),
         "{}",
         describe(&o)
     );
@@ -178,7 +200,11 @@ async fn bot_token_posts_then_replies_in_the_thread_then_updates_the_head() {
     let paths: Vec<&str> = reqs.iter().map(|r| r.path.as_str()).collect();
     assert_eq!(
         paths,
-        ["/api/chat.postMessage", "/api/chat.postMessage", "/api/chat.update"],
+        [
+            "/api/chat.postMessage",
+            "/api/chat.postMessage",
+            "/api/chat.update"
+        ],
         "head, final reply, head update"
     );
     for r in &reqs {
@@ -188,12 +214,18 @@ async fn bot_token_posts_then_replies_in_the_thread_then_updates_the_head() {
         );
     }
     assert_eq!(reqs[0].body["channel"], "deploys");
-    assert!(reqs[0].body.get("thread_ts").is_none(), "the head is not a reply");
+    assert!(
+        reqs[0].body.get("thread_ts").is_none(),
+        "the head is not a reply"
+    );
     let head_ts = "1.000100"; // the fake's answer to the first request
     assert_eq!(reqs[1].body["thread_ts"], head_ts);
     assert!(text_of(&reqs[1].body).contains("exit 0"));
     assert_eq!(reqs[2].body["ts"], head_ts);
-    assert_eq!(reqs[2].body["channel"], "C0TEST", "chat.update uses the channel id");
+    assert_eq!(
+        reqs[2].body["channel"], "C0TEST",
+        "chat.update uses the channel id"
+    );
     assert!(text_of(&reqs[2].body).contains("exit 0"));
 }
 
@@ -206,7 +238,13 @@ async fn notify_command_posts_the_build_result() {
         &sim,
         dir.path(),
         &slack,
-        &["notify", "--status", "failure", "--message", "unit tests failed"],
+        &[
+            "notify",
+            "--status",
+            "failure",
+            "--message",
+            "unit tests failed",
+        ],
     );
     assert_eq!(code(&o), 0, "{}", describe(&o));
     assert_no_credentials(&o);
@@ -220,7 +258,11 @@ async fn notify_command_posts_the_build_result() {
     let slack = FakeSlack::start(vec![Reply::new(410, "channel_is_archived")]);
     let o = ecspress(&sim, dir.path(), &slack, &["notify", "--status", "0"]);
     assert_eq!(code(&o), 2, "{}", describe(&o));
-    assert!(stderr(&o).contains("channel_is_archived"), "{}", describe(&o));
+    assert!(
+        stderr(&o).contains("channel_is_archived"),
+        "{}",
+        describe(&o)
+    );
     assert_no_credentials(&o);
 }
 
@@ -276,14 +318,21 @@ async fn json_mode_every_command_ends_with_one_verdict_carrying_the_exit_code() 
         assert_one_closing_verdict(&records, *exit);
         if *exit == 2 {
             let n = records.len();
-            assert!(n >= 2 && records[n - 2]["type"] == "error", "{args:?}: {records:#?}");
+            assert!(
+                n >= 2 && records[n - 2]["type"] == "error",
+                "{args:?}: {records:#?}"
+            );
         }
     }
     // A real change: diff --exit-code is 1; a rollback to revision 1 watches and succeeds.
     let td = dir.path().join("ecs-task-def.json");
     let text = std::fs::read_to_string(&td).unwrap();
     assert!(text.contains(r#""memory": "512""#));
-    std::fs::write(&td, text.replace(r#""memory": "512""#, r#""memory": "1024""#)).unwrap();
+    std::fs::write(
+        &td,
+        text.replace(r#""memory": "512""#, r#""memory": "1024""#),
+    )
+    .unwrap();
     for (args, exit) in [
         (&["diff", "--exit-code"][..], 1),
         (&["deploy"][..], 0),
@@ -351,9 +400,16 @@ fn codebuild_example_commands_parse_with_the_real_cli() {
             }
         }
     }
-    let has = |sub: &str| found.iter().any(|c| c.starts_with(sub) || c.contains(&format!(" {sub}")));
+    let has = |sub: &str| {
+        found
+            .iter()
+            .any(|c| c.starts_with(sub) || c.contains(&format!(" {sub}")))
+    };
     for expected in ["diff", "deploy", "notify --status"] {
-        assert!(has(expected), "no `ecspress {expected}` in the buildspec: {found:?}");
+        assert!(
+            has(expected),
+            "no `ecspress {expected}` in the buildspec: {found:?}"
+        );
     }
 }
 
@@ -384,7 +440,18 @@ async fn metadata_tags_on_service_and_revision_never_count_as_changes() {
     let sim = start_sim().await;
     let slack = FakeSlack::start(vec![]);
     let dir = project("notify:\n  tag_resources: true\n");
-    let o = ecspress(&sim, dir.path(), &slack, &["--meta-commit", "c0ffee1", "--meta-by", "ana <a@b>", "deploy"]);
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &slack,
+        &[
+            "--meta-commit",
+            "c0ffee1",
+            "--meta-by",
+            "ana <a@b>",
+            "deploy",
+        ],
+    );
     assert_eq!(code(&o), 0, "{}", describe(&o));
     assert!(stderr(&o).contains("Tagged"), "{}", describe(&o));
     let svc = sim
@@ -412,11 +479,26 @@ async fn metadata_tags_on_service_and_revision_never_count_as_changes() {
         }
     }
     // Another commit: same revision (no registration), no diff.
-    let o = ecspress(&sim, dir.path(), &slack, &["--meta-commit", "d00d", "deploy"]);
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &slack,
+        &["--meta-commit", "d00d", "deploy"],
+    );
     assert_eq!(code(&o), 0, "{}", describe(&o));
-    assert_eq!(sim.calls("RegisterTaskDefinition").await, 1, "{}", describe(&o));
+    assert_eq!(
+        sim.calls("RegisterTaskDefinition").await,
+        1,
+        "{}",
+        describe(&o)
+    );
     let o = ecspress(&sim, dir.path(), &slack, &["diff", "--exit-code"]);
-    assert_eq!(code(&o), 0, "metadata tags are no difference:\n{}", describe(&o));
+    assert_eq!(
+        code(&o),
+        0,
+        "metadata tags are no difference:\n{}",
+        describe(&o)
+    );
     assert_eq!(
         tags_of(&sim, svc.service_arn().unwrap_or_default()).await["ecspress:commit"],
         "d00d"
