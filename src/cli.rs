@@ -39,7 +39,7 @@ pub struct GlobalArgs {
     /// When to use colors (NO_COLOR is honoured with `auto`)
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
-    /// Deployment metadata: the source commit (default: CODEBUILD_RESOLVED_SOURCE_VERSION, else
+    /// The source commit (default: CODEBUILD_RESOLVED_SOURCE_VERSION, else
     /// `git rev-parse HEAD` in the config's directory)
     #[arg(
         long,
@@ -48,7 +48,7 @@ pub struct GlobalArgs {
         help_heading = "Deployment metadata"
     )]
     pub meta_commit: Option<String>,
-    /// Deployment metadata: the branch/tag/ref (default: CodeBuild webhook ref or source
+    /// The branch/tag/ref (default: CodeBuild webhook ref or source
     /// version, else the git branch)
     #[arg(
         long,
@@ -57,7 +57,7 @@ pub struct GlobalArgs {
         help_heading = "Deployment metadata"
     )]
     pub meta_ref: Option<String>,
-    /// Deployment metadata: who deploys (default: CODEBUILD_INITIATOR, else $USER@hostname)
+    /// Who deploys (default: CODEBUILD_INITIATOR, else $USER@hostname)
     #[arg(
         long,
         global = true,
@@ -65,7 +65,7 @@ pub struct GlobalArgs {
         help_heading = "Deployment metadata"
     )]
     pub meta_by: Option<String>,
-    /// Deployment metadata: the build's URL (default: CODEBUILD_BUILD_URL)
+    /// The build's URL (default: CODEBUILD_BUILD_URL)
     #[arg(
         long,
         global = true,
@@ -73,7 +73,7 @@ pub struct GlobalArgs {
         help_heading = "Deployment metadata"
     )]
     pub meta_url: Option<String>,
-    /// Deployment metadata: a free note shown in notifications
+    /// A free note shown in notifications
     #[arg(
         long,
         global = true,
