@@ -1192,6 +1192,20 @@ ignore:
             ),
             (
                 "ecspress.yml",
+                "notify:\n  slack:\n    webhook: {env: A}",
+                "notify.slack.webhook",
+                Some("webhook_url"),
+                Some(3),
+            ),
+            (
+                "ecspress.yml",
+                "notify:\n  slack:\n    webhook_url: {environment: A}",
+                "notify.slack.webhook_url.environment",
+                Some("env"),
+                Some(3),
+            ),
+            (
+                "ecspress.yml",
                 "plugins:\n  - name: tfstate\n    config:\n      pth: x",
                 "plugins[0].config.pth",
                 Some("path"),
@@ -1444,6 +1458,32 @@ ignore:
                 Some(2),
             ),
             ("ignore:\n  tags: [1]", "ignore.tags", Some(2)),
+            (
+                "notify:\n  slack:\n    webhook_url: https://hooks.slack.com/x",
+                "notify.slack.webhook_url",
+                Some(3),
+            ),
+            (
+                "notify:\n  slack:\n    webhook_url: {env: A, ssm: /b}",
+                "notify.slack.webhook_url",
+                Some(3),
+            ),
+            (
+                "notify:\n  slack:\n    webhook_url: {env: A}\n    bot_token: {env: B}\n    channel: c",
+                "notify.slack",
+                Some(2),
+            ),
+            (
+                "notify:\n  slack:\n    bot_token: {env: B}",
+                "notify.slack",
+                Some(2),
+            ),
+            ("notify:\n  slack: {}", "notify.slack", Some(2)),
+            (
+                "notify:\n  tag_resources: yes please",
+                "notify.tag_resources",
+                Some(2),
+            ),
             ("ignore:\n  tags: a", "ignore.tags", Some(2)),
             ("- a\n- b", "(top level)", None),
         ];
@@ -1457,6 +1497,34 @@ ignore:
                 other => panic!("{text}: unexpected {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn notify_section_decodes_to_references_never_values() {
+        let c = load(
+            "notify:\n  slack:\n    bot_token: {secretsmanager: ci/slack}\n    channel: C1\n    updates: true\n  tag_resources: true",
+        )
+        .unwrap();
+        let n = c.notify.clone().unwrap();
+        assert!(n.tag_resources);
+        let slack = n.slack.unwrap();
+        assert_eq!(
+            slack.bot_token,
+            Some(SecretRef::SecretsManager("ci/slack".into()))
+        );
+        assert_eq!(
+            (slack.channel.as_deref(), slack.updates),
+            (Some("C1"), true)
+        );
+        let rendered = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            rendered["notify"]["slack"]["bot_token"],
+            json!({"secretsmanager": "ci/slack"})
+        );
+        let w = load("notify:\n  slack:\n    webhook_url: {ssm: /hook}").unwrap();
+        let w = w.notify.unwrap().slack.unwrap();
+        assert_eq!(w.webhook_url, Some(SecretRef::Ssm("/hook".into())));
+        assert!(!w.updates);
     }
 
     #[test]

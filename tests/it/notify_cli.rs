@@ -504,3 +504,86 @@ async fn metadata_tags_on_service_and_revision_never_count_as_changes() {
         "d00d"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn render_config_shows_the_credential_reference_not_its_value() {
+    let sim = start_sim().await;
+    let slack = FakeSlack::start(vec![]);
+    let dir = project(WEBHOOK_CONFIG);
+    let o = ecspress(&sim, dir.path(), &slack, &["render", "config"]);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert_no_credentials(&o);
+    let config: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(
+        config["notify"]["slack"]["webhook_url"],
+        serde_json::json!({"env": "TEST_SLACK_WEBHOOK"})
+    );
+    assert!(slack.requests().is_empty());
+}
+
+/// Bot mode on an ECS-native blue/green service with a PAUSE hook: the head message, then in
+/// its thread the stage changes (each stage once), the pause with the commands, the verdict,
+/// and the head updated last.
+#[tokio::test(flavor = "multi_thread")]
+async fn bot_token_threads_stage_changes_and_the_pause() {
+    let sim = sim::start(0.005);
+    sim.ecs()
+        .await
+        .create_cluster()
+        .cluster_name("bluegreen")
+        .send()
+        .await
+        .expect("CreateCluster");
+    let slack = FakeSlack::start(vec![]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(repo().join("examples/bluegreen")).expect("bluegreen") {
+        let entry = entry.expect("entry");
+        if entry.path().is_file() && entry.file_name() != "demo.sh" {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+        }
+    }
+    let cfg = dir.path().join("ecspress.yml");
+    let text = std::fs::read_to_string(&cfg).unwrap() + BOT_CONFIG;
+    std::fs::write(&cfg, text).unwrap();
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &slack,
+        &["deploy", "--wait-until", "paused"],
+    );
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert_no_credentials(&o);
+    let reqs = slack.requests();
+    let (head, rest) = reqs.split_first().expect("a head message");
+    assert_eq!(head.path, "/api/chat.postMessage");
+    assert!(head.body.get("thread_ts").is_none());
+    let (update, replies) = rest.split_last().expect("an update");
+    assert_eq!(update.path, "/api/chat.update");
+    assert!(!replies.is_empty());
+    let texts: Vec<String> = replies.iter().map(|r| text_of(&r.body)).collect();
+    for r in replies {
+        assert_eq!(r.path, "/api/chat.postMessage");
+        assert_eq!(
+            r.body["thread_ts"], "1.000100",
+            "a reply in the head's thread: {texts:?}"
+        );
+    }
+    let stages: Vec<&String> = texts
+        .iter()
+        .filter(|t| t.starts_with("deploy web: "))
+        .collect();
+    assert!(!stages.is_empty(), "stage changes are posted: {texts:?}");
+    let mut dedup = stages.clone();
+    dedup.dedup();
+    assert_eq!(dedup, stages, "no stage posted twice in a row: {texts:?}");
+    let paused = replies
+        .iter()
+        .find(|r| text_of(&r.body).contains("paused at POST_TEST_TRAFFIC_SHIFT"))
+        .unwrap_or_else(|| panic!("a paused reply: {texts:?}"));
+    let body = paused.body.to_string();
+    assert!(body.contains("ecspress continue --rollback"), "{body}");
+    assert!(
+        texts.last().is_some_and(|t| t.contains("exit 0")),
+        "{texts:?}"
+    );
+}
