@@ -247,6 +247,8 @@ fn api_result(answer: &str, method: &str) -> Result<Posted, SlackError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn retry_policy_table() {
@@ -299,6 +301,69 @@ mod tests {
                 error: "channel_not_found".into()
             })
         );
+    }
+
+    /// A local server answering `statuses` in order (then 200 `ok`); counts requests.
+    async fn server(statuses: Vec<(u16, &'static str)>) -> (String, Arc<AtomicUsize>) {
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        let app = axum::Router::new().fallback(move || {
+            let c = c.clone();
+            let statuses = statuses.clone();
+            async move {
+                let n = c.fetch_add(1, Ordering::SeqCst);
+                let (status, body) = statuses.get(n).copied().unwrap_or((200, "ok"));
+                (
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                    [("retry-after", "0")],
+                    body,
+                )
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, count)
+    }
+
+    #[tokio::test]
+    async fn transport_retries_429_and_5xx_then_delivers_but_not_4xx() {
+        let msg = serde_json::json!({"text": "t"});
+        let (url, count) = server(vec![(429, "rate_limited"), (500, "oops")]).await;
+        let c = SlackClient::new(SlackTarget::Webhook {
+            url: format!("{url}/services/T/B/s3cr3t"),
+        });
+        c.post_webhook(&msg).await.unwrap();
+        assert_eq!(count.load(Ordering::SeqCst), 3);
+
+        for (status, reason) in [
+            (404, "no_service"),
+            (410, "channel_is_archived"),
+            (400, "invalid_payload"),
+        ] {
+            let (url, count) = server(vec![(status, reason)]).await;
+            let c = SlackClient::new(SlackTarget::Webhook {
+                url: format!("{url}/services/T/B/s3cr3t"),
+            });
+            let e = c.post_webhook(&msg).await.unwrap_err();
+            assert_eq!(
+                e,
+                SlackError::Http {
+                    status,
+                    reason: reason.into()
+                }
+            );
+            assert_eq!(count.load(Ordering::SeqCst), 1, "{status} is not retried");
+            assert!(!e.to_string().contains("s3cr3t"), "{e}");
+        }
+
+        // Nothing listens: a transport error without the URL.
+        let c = SlackClient::new(SlackTarget::Webhook {
+            url: "http://127.0.0.1:9/services/T/B/s3cr3t".into(),
+        });
+        let e = c.post_webhook(&msg).await.unwrap_err();
+        assert!(matches!(e, SlackError::Transport(_)), "{e:?}");
+        assert!(!e.to_string().contains("s3cr3t"), "{e}");
     }
 
     #[test]

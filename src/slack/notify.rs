@@ -205,6 +205,30 @@ pub fn paused_message(
     )
 }
 
+/// How the outcome reads in a title. A CI build (`ecspress notify`) either succeeded or failed.
+fn outcome_label(ctx: &NotifyContext, v: &Verdict) -> &'static str {
+    use crate::model::rollout::Outcome;
+    if ctx.command == "build" {
+        return if v.exit_code == 0 {
+            "succeeded"
+        } else {
+            "failed"
+        };
+    }
+    match v.outcome {
+        Outcome::Succeeded => "succeeded",
+        Outcome::RolledBack => "failed and rolled back",
+        Outcome::Stopped => "failed, not rolled back",
+        Outcome::RollbackFailed => "failed, rollback failed",
+        Outcome::Superseded => "superseded",
+        Outcome::TimedOut => "timed out (still in progress)",
+        Outcome::Interrupted => "interrupted",
+        Outcome::Completed => "completed",
+        Outcome::Negative => "negative result",
+        Outcome::Error => "error",
+    }
+}
+
 /// The final message: the verdict and its exit code.
 pub fn final_message(ctx: &NotifyContext, rev: &Revision, v: &Verdict) -> serde_json::Value {
     let icon = match v.exit_code {
@@ -212,10 +236,7 @@ pub fn final_message(ctx: &NotifyContext, rev: &Revision, v: &Verdict) -> serde_
         2..=4 => ":x:",
         _ => ":warning:",
     };
-    let outcome = serde_json::to_value(v.outcome)
-        .ok()
-        .and_then(|o| o.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let outcome = outcome_label(ctx, v);
     let title = format!(
         "{icon} {} {}: {} (exit {})",
         ctx.command, ctx.service, outcome, v.exit_code
