@@ -587,3 +587,69 @@ async fn bot_token_threads_stage_changes_and_the_pause() {
         "{texts:?}"
     );
 }
+
+/// Credentials from SSM (SecureString) and Secrets Manager, through the run's AWS clients
+/// (moto); a missing parameter is a clear error naming the reference, not a value.
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_from_ssm_and_secrets_manager() {
+    let cfg = crate::support::moto::sdk_config().await;
+    let slack = FakeSlack::start(vec![]);
+    let hook = format!("{}{WEBHOOK_PATH}", slack.url);
+    aws_sdk_ssm::Client::new(&cfg)
+        .put_parameter()
+        .name("/notify-it/slack-hook")
+        .value(&hook)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+    let sm = aws_sdk_secretsmanager::Client::new(&cfg);
+    let _ = sm
+        .create_secret()
+        .name("notify-it/slack-token")
+        .secret_string(TOKEN)
+        .send()
+        .await;
+    let run = |extra: &str, args: &[&str]| {
+        let dir = project(extra);
+        bin()
+            .current_dir(dir.path())
+            .env("AWS_ENDPOINT_URL", crate::support::moto::endpoint())
+            .env("ECSPRESS_SLACK_API_URL", format!("{}/api", slack.url))
+            .args(args)
+            .output()
+            .expect("run ecspress")
+    };
+    let o = run(
+        "notify:\n  slack:\n    webhook_url: {ssm: /notify-it/slack-hook}\n",
+        &["notify", "--status", "success"],
+    );
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert_no_credentials(&o);
+    let o = run(
+        "notify:\n  slack:\n    bot_token: {secretsmanager: notify-it/slack-token}\n    channel: C9\n",
+        &["notify", "--status", "3"],
+    );
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    let reqs = slack.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    assert_eq!(reqs[0].path, WEBHOOK_PATH);
+    assert_eq!(reqs[1].path, "/api/chat.postMessage");
+    assert_eq!(
+        reqs[1].headers.get("authorization").map(String::as_str),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert!(text_of(&reqs[1].body).contains("exit 3"));
+
+    let o = run(
+        "notify:\n  slack:\n    webhook_url: {ssm: /notify-it/missing}\n",
+        &["notify", "--status", "success"],
+    );
+    assert_eq!(code(&o), 2, "{}", describe(&o));
+    assert!(
+        stderr(&o).contains("/notify-it/missing"),
+        "{}",
+        describe(&o)
+    );
+}
