@@ -521,20 +521,8 @@ async fn render_config_shows_the_credential_reference_not_its_value() {
     assert!(slack.requests().is_empty());
 }
 
-/// Bot mode on an ECS-native blue/green service with a PAUSE hook: the head message, then in
-/// its thread the stage changes (each stage once), the pause with the commands, the verdict,
-/// and the head updated last.
-#[tokio::test(flavor = "multi_thread")]
-async fn bot_token_threads_stage_changes_and_the_pause() {
-    let sim = sim::start(0.005);
-    sim.ecs()
-        .await
-        .create_cluster()
-        .cluster_name("bluegreen")
-        .send()
-        .await
-        .expect("CreateCluster");
-    let slack = FakeSlack::start(vec![]);
+/// A copy of `examples/bluegreen` (PAUSE hook at POST_TEST_TRAFFIC_SHIFT) + `extra` config.
+fn bluegreen(extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     for entry in std::fs::read_dir(repo().join("examples/bluegreen")).expect("bluegreen") {
         let entry = entry.expect("entry");
@@ -543,8 +531,73 @@ async fn bot_token_threads_stage_changes_and_the_pause() {
         }
     }
     let cfg = dir.path().join("ecspress.yml");
-    let text = std::fs::read_to_string(&cfg).unwrap() + BOT_CONFIG;
+    let text = std::fs::read_to_string(&cfg).unwrap() + extra;
     std::fs::write(&cfg, text).unwrap();
+    dir
+}
+
+async fn bluegreen_sim() -> SimProcess {
+    let sim = sim::start(0.005);
+    sim.ecs()
+        .await
+        .create_cluster()
+        .cluster_name("bluegreen")
+        .send()
+        .await
+        .expect("CreateCluster");
+    sim
+}
+
+/// Webhook mode: start, the pause, the verdict; stage changes only with `updates: true`.
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_posts_stage_changes_only_with_updates() {
+    let sim = bluegreen_sim().await;
+    for (updates, want_stages) in [(false, false), (true, true)] {
+        let slack = FakeSlack::start(vec![]);
+        let dir = bluegreen(&format!("{WEBHOOK_CONFIG}    updates: {updates}\n"));
+        let o = ecspress(
+            &sim,
+            dir.path(),
+            &slack,
+            &["deploy", "--force-new-deployment", "--wait-until", "paused"],
+        );
+        assert_eq!(code(&o), 0, "{}", describe(&o));
+        // Release the pause so that the next round starts a fresh deployment.
+        let c = ecspress(&sim, dir.path(), &slack, &["continue", "--no-wait"]);
+        assert_eq!(code(&c), 0, "{}", describe(&c));
+        let texts: Vec<String> = slack
+            .requests()
+            .iter()
+            .take_while(|r| r.path == WEBHOOK_PATH)
+            .map(|r| text_of(&r.body))
+            .collect();
+        assert!(texts[0].contains("started"), "{texts:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("paused at POST_TEST_TRAFFIC_SHIFT")),
+            "{texts:?}"
+        );
+        assert!(
+            texts.last().is_some_and(|t| t.contains("exit 0")),
+            "{texts:?}"
+        );
+        let stages = texts
+            .iter()
+            .filter(|t| t.starts_with("deploy web: "))
+            .count();
+        assert_eq!(stages > 0, want_stages, "updates: {updates}: {texts:?}");
+    }
+}
+
+/// Bot mode on an ECS-native blue/green service with a PAUSE hook: the head message, then in
+/// its thread the stage changes (each stage once), the pause with the commands, the verdict,
+/// and the head updated last.
+#[tokio::test(flavor = "multi_thread")]
+async fn bot_token_threads_stage_changes_and_the_pause() {
+    let sim = bluegreen_sim().await;
+    let slack = FakeSlack::start(vec![]);
+    let dir = bluegreen(BOT_CONFIG);
     let o = ecspress(
         &sim,
         dir.path(),
