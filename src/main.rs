@@ -37,6 +37,15 @@ fn main() -> ExitCode {
             _ = tokio::signal::ctrl_c() => Ok(ExitStatus::Interrupted),
         }
     });
+    if matches!(outcome, Ok(ExitStatus::Interrupted)) {
+        // The command was dropped: give its Slack notifier a bounded moment to post the
+        // `interrupted` final message.
+        for w in runtime.block_on(ecspress::slack::notify::drain_orphans(
+            std::time::Duration::from_secs(5),
+        )) {
+            printer.warn(&w);
+        }
+    }
     // Don't wait for blocking tasks (e.g. a template render) still running after Ctrl-C.
     runtime.shutdown_background();
     // JSON Lines: the stream ends with exactly one `verdict` record carrying the exit code.

@@ -267,7 +267,43 @@ enum Msg {
 /// The running notifier: hand [`Notifier::sink`] to the operation, then [`Notifier::finish`].
 pub struct Notifier {
     tx: mpsc::UnboundedSender<Msg>,
-    task: tokio::task::JoinHandle<Result<(), SlackError>>,
+    /// Taken by [`Notifier::finish`]; a notifier dropped without it (Ctrl-C dropped the
+    /// command) leaves its task in [`ORPHANS`] for [`drain_orphans`].
+    task: Option<NotifyTask>,
+}
+
+type NotifyTask = tokio::task::JoinHandle<Result<(), SlackError>>;
+
+/// Notifier tasks whose command was dropped (Ctrl-C): their channel closed, and they post the
+/// final (interrupted) message by themselves; `main` waits for them, bounded.
+static ORPHANS: std::sync::Mutex<Vec<NotifyTask>> = std::sync::Mutex::new(Vec::new());
+
+impl Drop for Notifier {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            ORPHANS.lock().unwrap_or_else(|p| p.into_inner()).push(task);
+        }
+    }
+}
+
+/// Wait at most `wait` for notifiers whose command was interrupted; the warnings to show.
+pub async fn drain_orphans(wait: Duration) -> Vec<String> {
+    let tasks: Vec<NotifyTask> =
+        std::mem::take(&mut *ORPHANS.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut warnings = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    for task in tasks {
+        match tokio::time::timeout_at(deadline, task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => warnings.push(format!("Slack notification failed ({e})")),
+            Ok(Err(_)) => warnings.push("Slack notification task failed".to_owned()),
+            Err(_) => warnings.push(format!(
+                "Slack notifications not delivered within {}s; gave up",
+                wait.as_secs()
+            )),
+        }
+    }
+    warnings
 }
 
 /// The sink decorator: forwards to `inner`, copies relevant events to the notifier.
@@ -310,7 +346,10 @@ impl Notifier {
     pub fn spawn(client: SlackClient, ctx: NotifyContext, ecs: Option<Arc<dyn EcsApi>>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(run(client, ctx, ecs, rx));
-        Notifier { tx, task }
+        Notifier {
+            tx,
+            task: Some(task),
+        }
     }
 
     /// A sink that forwards to `inner` and notifies.
@@ -324,13 +363,13 @@ impl Notifier {
     /// Post the final message (the verdict seen, else one from `status`/`error`) and wait at
     /// most `wait` for delivery. Returns the one warning to show, if Slack failed.
     pub async fn finish(
-        self,
+        mut self,
         status: ExitStatus,
         error: Option<String>,
         wait: Duration,
     ) -> Option<String> {
         let _ = self.tx.send(Msg::Finish { status, error });
-        let mut task = self.task;
+        let mut task = self.task.take()?;
         match tokio::time::timeout(wait, &mut task).await {
             Ok(Ok(Ok(()))) => None,
             Ok(Ok(Err(e))) => Some(format!(
@@ -450,24 +489,35 @@ async fn run(
                 Some(v) if v.status == status => v,
                 _ => closing_verdict(status, error.as_deref()),
             };
-            let m = final_message(&ctx, &st.rev, &v);
-            if client.is_bot() {
-                match &st.head {
-                    Some(h) => {
-                        client.post_message(&m, Some(&h.ts)).await?;
-                        client.update_message(h, &m).await?;
-                    }
-                    None => {
-                        client.post_message(&m, None).await?;
-                    }
-                }
-            } else {
-                client.post_webhook(&m).await?;
-            }
-            return Ok(());
+            return post_final(&client, &ctx, &st, &v).await;
         }
     }
+    // The command was dropped (Ctrl-C) before `finish`: close the conversation with the
+    // verdict the watcher emitted when it was dropped (`interrupted`), if it was started.
+    if verdict.is_some() || st.started {
+        let v = verdict.unwrap_or_else(|| closing_verdict(ExitStatus::Interrupted, None));
+        post_final(&client, &ctx, &st, &v).await?;
+    }
     Ok(())
+}
+
+/// The final message: a reply in the thread and an update of the head (bot, once a head was
+/// posted), a top-level post otherwise.
+async fn post_final(
+    client: &SlackClient,
+    ctx: &NotifyContext,
+    st: &State,
+    v: &Verdict,
+) -> Result<(), SlackError> {
+    let m = final_message(ctx, &st.rev, v);
+    match (&st.head, client.is_bot()) {
+        (Some(h), true) => {
+            client.post_message(&m, Some(&h.ts)).await?;
+            client.update_message(h, &m).await
+        }
+        (None, true) => client.post_message(&m, None).await.map(|_| ()),
+        (_, false) => client.post_webhook(&m).await,
+    }
 }
 
 /// Describe the revision once to list its images (best effort: none on error).

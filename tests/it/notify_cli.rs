@@ -706,3 +706,47 @@ async fn credentials_from_ssm_and_secrets_manager() {
         describe(&o)
     );
 }
+
+/// Ctrl-C while watching: exit 130, and the Slack conversation is closed with the
+/// `interrupted` verdict (thread reply + head update) before the process exits.
+#[tokio::test(flavor = "multi_thread")]
+async fn interrupt_closes_the_slack_thread_with_the_interrupted_verdict() {
+    let sim = bluegreen_sim().await;
+    let slack = FakeSlack::start(vec![]);
+    let dir = bluegreen(BOT_CONFIG);
+    let child = bin()
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", &sim.url)
+        .env("TEST_SLACK_TOKEN", TOKEN)
+        .env("ECSPRESS_SLACK_API_URL", format!("{}/api", slack.url))
+        .args(["--output", "json", "deploy", "--poll-interval", "50ms"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // The deployment stops at its PAUSE hook: wait for the `paused` reply, then Ctrl-C.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !slack
+        .requests()
+        .iter()
+        .any(|r| text_of(&r.body).contains("paused at"))
+    {
+        assert!(std::time::Instant::now() < deadline, "no paused message");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(code(&o), 130, "{}", describe(&o));
+    assert_one_closing_verdict(&json_records(&o), 130);
+    let reqs = slack.requests();
+    let last = reqs.last().expect("requests");
+    assert_eq!(last.path, "/api/chat.update", "{reqs:?}");
+    assert!(
+        text_of(&last.body).contains("interrupted (exit 130)"),
+        "{reqs:?}"
+    );
+}
