@@ -438,8 +438,14 @@ async fn run(
                     task_definition, ..
                 }) => st.rev.task_definition = Some(task_definition),
                 Msg::Event(Event::StageChanged { stage: s, .. }) => stage = Some(s),
+                // One update per lifecycle event: when it starts, or when it fails
+                // (Pending / Succeeded / Skipped would triple the thread for no news).
                 Msg::Event(Event::CodeDeployLifecycleEvent { event, status, .. }) => {
-                    stage = Some(format!("{event} {status}"))
+                    match status.as_str() {
+                        "InProgress" => stage = Some(event),
+                        "Failed" => stage = Some(format!("{event} Failed")),
+                        _ => {}
+                    }
                 }
                 Msg::Event(Event::Paused {
                     stage: s,
@@ -540,6 +546,7 @@ async fn load_images(st: &mut State, ecs: Option<&dyn EcsApi>) {
 mod tests {
     use super::*;
     use crate::model::rollout::{Outcome, verdict};
+    use crate::slack::http::SlackTarget;
     use serde_json::json;
 
     fn ctx() -> NotifyContext {
@@ -590,6 +597,75 @@ mod tests {
         assert!(text.contains("web:v42") && text.contains("envoy:v1.30"));
         assert!(text.contains("exit 3"));
         insta::assert_json_snapshot!(all);
+    }
+
+    /// A webhook receiver recording the `text` of every post.
+    async fn receiver() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let app = axum::Router::new().fallback(move |body: String| {
+            let s = s.clone();
+            async move {
+                let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                s.lock()
+                    .unwrap()
+                    .push(v["text"].as_str().unwrap_or_default().to_owned());
+                "ok"
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, seen)
+    }
+
+    fn lifecycle(event: &str, status: &str) -> Event {
+        Event::CodeDeployLifecycleEvent {
+            deployment_id: "d-1".into(),
+            event: event.into(),
+            status: status.into(),
+        }
+    }
+
+    /// Everything queued before the task runs is one batch: one start, ONE update (the newest
+    /// stage), the final. Lifecycle Pending/Succeeded are no update.
+    #[tokio::test]
+    async fn queued_updates_are_coalesced_into_one() {
+        let (url, seen) = receiver().await;
+        let mut c = ctx();
+        c.updates = true;
+        let n = Notifier::spawn(SlackClient::new(SlackTarget::Webhook { url }), c, None);
+        let printer = crate::output::RecordingSink::new();
+        let sink = n.sink(&printer);
+        // current_thread runtime: the notifier task cannot run before the first await below.
+        sink.emit(Event::CodeDeployDeploymentCreated {
+            deployment_id: "d-1".into(),
+            application: "a".into(),
+            deployment_group: "g".into(),
+            deployment_config: None,
+            task_definition: "web:2".into(),
+        });
+        for (e, st) in [
+            ("BeforeInstall", "Pending"),
+            ("BeforeInstall", "InProgress"),
+            ("BeforeInstall", "Succeeded"),
+            ("AllowTraffic", "InProgress"),
+            ("AllowTraffic", "Succeeded"),
+        ] {
+            sink.emit(lifecycle(e, st));
+        }
+        sink.emit(Event::Verdict(verdict(Outcome::Succeeded, "d-1", "")));
+        drop(sink);
+        assert_eq!(printer.events().len(), 7, "every event reaches the printer");
+        let warning = n
+            .finish(ExitStatus::Success, None, Duration::from_secs(5))
+            .await;
+        assert_eq!(warning, None);
+        let texts = seen.lock().unwrap().clone();
+        assert_eq!(texts.len(), 3, "{texts:?}");
+        assert!(texts[0].contains("started"), "{texts:?}");
+        assert_eq!(texts[1], "deploy web: AllowTraffic");
+        assert!(texts[2].contains("succeeded (exit 0)"), "{texts:?}");
     }
 
     #[test]
