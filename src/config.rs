@@ -120,7 +120,7 @@ pub struct NotifyConfig {
     pub tag_resources: bool,
 }
 
-/// `notify.slack`: exactly one of `webhook_url` or `bot_token` (+ `channel`).
+/// `notify.slack`: `webhook_url` and/or `bot_token` + `channel` (both: both are posted to).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SlackConfig {
     /// `webhook_url`: an incoming webhook (a credential: a secret reference).
@@ -586,11 +586,8 @@ fn decode_notify(ctx: &Ctx<'_>, v: Option<&Value>) -> Result<Option<NotifyConfig
                 updates: opt_bool(ctx, s, "updates", &path)?,
             };
             match (&cfg.webhook_url, &cfg.bot_token, &cfg.channel) {
-                (Some(_), None, None) | (None, Some(_), Some(_)) => {}
-                (Some(_), Some(_), _) => {
-                    return Err(ctx.invalid(&path, "set webhook_url or bot_token, not both"));
-                }
-                (None, Some(_), None) => {
+                (Some(_), None, None) | (_, Some(_), Some(_)) => {}
+                (_, Some(_), None) => {
                     return Err(ctx.invalid(&path, "bot_token needs a channel"));
                 }
                 (Some(_), None, Some(_)) => {
@@ -1469,7 +1466,7 @@ ignore:
                 Some(3),
             ),
             (
-                "notify:\n  slack:\n    webhook_url: {env: A}\n    bot_token: {env: B}\n    channel: c",
+                "notify:\n  slack:\n    webhook_url: {env: A}\n    bot_token: {env: B}",
                 "notify.slack",
                 Some(2),
             ),

@@ -14,7 +14,7 @@ use crate::model::rollout::closing_verdict;
 use crate::ops::render::Project;
 use crate::output::{EventSink, Printer};
 use crate::slack::http::{SlackClient, SlackTarget};
-use crate::slack::notify::{Notifier, NotifyContext, Revision, final_message};
+use crate::slack::notify::{Notifier, NotifyContext, Revision, fan_out, final_message};
 
 /// Longest wait for queued Slack messages when the command ends.
 pub const FLUSH_WAIT: Duration = Duration::from_secs(10);
@@ -53,24 +53,29 @@ pub async fn resolve_secret(project: &Project, r: &SecretRef) -> anyhow::Result<
     Ok(value.trim().to_owned())
 }
 
-/// The Slack client of `cfg`.
-pub async fn client(project: &Project, cfg: &SlackConfig) -> anyhow::Result<SlackClient> {
-    let target = match (&cfg.webhook_url, &cfg.bot_token, &cfg.channel) {
-        (Some(url), _, _) => SlackTarget::Webhook {
-            url: resolve_secret(project, url)
-                .await
-                .context("notify.slack.webhook_url")?,
-        },
-        (None, Some(token), Some(channel)) => SlackTarget::Bot {
-            token: resolve_secret(project, token)
-                .await
-                .context("notify.slack.bot_token")?,
+/// The Slack clients of `cfg`: the webhook, then the bot (either or both).
+pub async fn clients(project: &Project, cfg: &SlackConfig) -> anyhow::Result<Vec<SlackClient>> {
+    let mut out = Vec::new();
+    if let Some(url) = &cfg.webhook_url {
+        let url = resolve_secret(project, url)
+            .await
+            .context("notify.slack.webhook_url")?;
+        out.push(SlackClient::new(SlackTarget::Webhook { url }));
+    }
+    if let (Some(token), Some(channel)) = (&cfg.bot_token, &cfg.channel) {
+        let token = resolve_secret(project, token)
+            .await
+            .context("notify.slack.bot_token")?;
+        out.push(SlackClient::new(SlackTarget::Bot {
+            token,
             channel: channel.clone(),
             api_base: api_base(),
-        },
-        _ => anyhow::bail!("notify.slack: expected webhook_url or bot_token + channel"),
-    };
-    Ok(SlackClient::new(target))
+        }));
+    }
+    if out.is_empty() {
+        anyhow::bail!("notify.slack: expected webhook_url and/or bot_token + channel");
+    }
+    Ok(out)
 }
 
 /// What messages about this project say.
@@ -99,7 +104,7 @@ pub fn context(project: &Project, command: &str, metadata: &DeployMetadata) -> N
 
 /// Notifications (and metadata tagging) around one command (possibly none configured).
 pub struct Notifications {
-    notifier: Option<Notifier>,
+    notifiers: Vec<Notifier>,
     tagger: Option<Tagger>,
 }
 
@@ -193,23 +198,28 @@ impl Notifications {
             .and_then(|n| n.slack.clone())
         else {
             return Notifications {
-                notifier: None,
+                notifiers: Vec::new(),
                 tagger: None,
             };
         };
-        match client(project, &cfg).await {
-            Ok(c) => Notifications {
-                notifier: Some(Notifier::spawn(
-                    c,
-                    context(project, command, metadata),
-                    Some(project.clients().ecs.clone()),
-                )),
+        match clients(project, &cfg).await {
+            Ok(cs) => Notifications {
+                notifiers: cs
+                    .into_iter()
+                    .map(|c| {
+                        Notifier::spawn(
+                            c,
+                            context(project, command, metadata),
+                            Some(project.clients().ecs.clone()),
+                        )
+                    })
+                    .collect(),
                 tagger: None,
             },
             Err(e) => {
                 printer.warn(&format!("Slack notifications disabled: {}", error_line(&e)));
                 Notifications {
-                    notifier: None,
+                    notifiers: Vec::new(),
                     tagger: None,
                 }
             }
@@ -218,9 +228,10 @@ impl Notifications {
 
     /// The sink to hand to the operation: `printer`, plus Slack and tagging when configured.
     pub fn sink<'a>(&'a self, printer: &'a Printer) -> Box<dyn EventSink + 'a> {
-        let inner: Box<dyn EventSink + 'a> = match &self.notifier {
-            Some(n) => Box::new(n.sink(printer)),
-            None => Box::new(PrinterRef(printer)),
+        let inner: Box<dyn EventSink + 'a> = if self.notifiers.is_empty() {
+            Box::new(PrinterRef(printer))
+        } else {
+            Box::new(fan_out(&self.notifiers, printer))
         };
         Box::new(RunSink {
             inner,
@@ -233,13 +244,18 @@ impl Notifications {
         if let Some(t) = self.tagger {
             t.finish(printer).await;
         }
-        let Some(n) = self.notifier else { return };
         let (status, error) = match result {
             Ok(s) => (*s, None),
             Err(e) => (ExitStatus::Error, Some(e.to_string())),
         };
-        if let Some(warning) = n.finish(status, error, FLUSH_WAIT).await {
-            printer.warn(&warning);
+        for n in &self.notifiers {
+            n.close(status, error.clone());
+        }
+        let deadline = tokio::time::Instant::now() + FLUSH_WAIT;
+        for n in self.notifiers {
+            if let Some(warning) = n.wait(deadline).await {
+                printer.warn(&warning);
+            }
         }
     }
 }
@@ -282,7 +298,7 @@ pub async fn notify_once(
                 project.config_path().display()
             )
         })?;
-    let client = client(project, &cfg).await?;
+    let clients = clients(project, &cfg).await?;
     let ctx = context(project, "build", metadata);
     let default_message = match status {
         ExitStatus::Success => "build succeeded",
@@ -290,10 +306,12 @@ pub async fn notify_once(
     };
     let verdict = closing_verdict(status, Some(message.unwrap_or(default_message)));
     let body = final_message(&ctx, &Revision::default(), &verdict);
-    if client.is_bot() {
-        client.post_message(&body, None).await?;
-    } else {
-        client.post_webhook(&body).await?;
+    for client in clients {
+        if client.is_bot() {
+            client.post_message(&body, None).await?;
+        } else {
+            client.post_webhook(&body).await?;
+        }
     }
     Ok(())
 }
@@ -316,7 +334,7 @@ pub async fn begin(
     printer.emit(crate::output::Event::DeploymentMetadata(metadata.clone()));
     if !notify {
         return Notifications {
-            notifier: None,
+            notifiers: Vec::new(),
             tagger: None,
         };
     }

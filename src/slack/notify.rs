@@ -270,6 +270,8 @@ pub struct Notifier {
     /// Taken by [`Notifier::finish`]; a notifier dropped without it (Ctrl-C dropped the
     /// command) leaves its task in [`ORPHANS`] for [`drain_orphans`].
     task: Option<NotifyTask>,
+    /// `webhook` or `bot`, for warnings.
+    what: &'static str,
 }
 
 type NotifyTask = tokio::task::JoinHandle<Result<(), SlackError>>;
@@ -306,10 +308,18 @@ pub async fn drain_orphans(wait: Duration) -> Vec<String> {
     warnings
 }
 
-/// The sink decorator: forwards to `inner`, copies relevant events to the notifier.
+/// The sink decorator: forwards to `inner`, copies relevant events to the notifiers.
 pub struct NotifyingSink<'a> {
     inner: &'a dyn EventSink,
-    tx: mpsc::UnboundedSender<Msg>,
+    txs: Vec<mpsc::UnboundedSender<Msg>>,
+}
+
+/// One sink feeding every notifier in `notifiers` (a webhook and a bot may both be set).
+pub fn fan_out<'a>(notifiers: &[Notifier], inner: &'a dyn EventSink) -> NotifyingSink<'a> {
+    NotifyingSink {
+        inner,
+        txs: notifiers.iter().map(|n| n.tx.clone()).collect(),
+    }
 }
 
 /// Whether the notifier needs the event (progress and service events are not copied).
@@ -331,7 +341,9 @@ fn relevant(event: &Event) -> bool {
 impl EventSink for NotifyingSink<'_> {
     fn emit(&self, event: Event) {
         if relevant(&event) {
-            let _ = self.tx.send(Msg::Event(event.clone()));
+            for tx in &self.txs {
+                let _ = tx.send(Msg::Event(event.clone()));
+            }
         }
         self.inner.emit(event);
     }
@@ -345,45 +357,55 @@ impl Notifier {
     /// Start the background task. `ecs` looks up the images of the deployed revision.
     pub fn spawn(client: SlackClient, ctx: NotifyContext, ecs: Option<Arc<dyn EcsApi>>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
+        let what = if client.is_bot() { "bot" } else { "webhook" };
         let task = tokio::spawn(run(client, ctx, ecs, rx));
         Notifier {
             tx,
             task: Some(task),
+            what,
         }
     }
 
     /// A sink that forwards to `inner` and notifies.
     pub fn sink<'a>(&self, inner: &'a dyn EventSink) -> NotifyingSink<'a> {
-        NotifyingSink {
-            inner,
-            tx: self.tx.clone(),
+        fan_out(std::slice::from_ref(self), inner)
+    }
+
+    /// Ask for the final message (the verdict seen, else one from `status`/`error`); then
+    /// [`Notifier::wait`].
+    pub fn close(&self, status: ExitStatus, error: Option<String>) {
+        let _ = self.tx.send(Msg::Finish { status, error });
+    }
+
+    /// Wait for delivery until `deadline`. Returns the one warning to show, if Slack failed.
+    pub async fn wait(mut self, deadline: tokio::time::Instant) -> Option<String> {
+        let what = self.what;
+        let mut task = self.task.take()?;
+        match tokio::time::timeout_at(deadline, &mut task).await {
+            Ok(Ok(Ok(()))) => None,
+            Ok(Ok(Err(e))) => Some(format!(
+                "Slack notification ({what}) failed ({e}); later notifications of this run were skipped"
+            )),
+            Ok(Err(_)) => Some(format!("Slack notification ({what}) task failed")),
+            Err(_) => {
+                task.abort();
+                Some(format!(
+                    "Slack notifications ({what}) not delivered in time; gave up"
+                ))
+            }
         }
     }
 
     /// Post the final message (the verdict seen, else one from `status`/`error`) and wait at
     /// most `wait` for delivery. Returns the one warning to show, if Slack failed.
     pub async fn finish(
-        mut self,
+        self,
         status: ExitStatus,
         error: Option<String>,
         wait: Duration,
     ) -> Option<String> {
-        let _ = self.tx.send(Msg::Finish { status, error });
-        let mut task = self.task.take()?;
-        match tokio::time::timeout(wait, &mut task).await {
-            Ok(Ok(Ok(()))) => None,
-            Ok(Ok(Err(e))) => Some(format!(
-                "Slack notification failed ({e}); later notifications of this run were skipped"
-            )),
-            Ok(Err(_)) => Some("Slack notification task failed".to_owned()),
-            Err(_) => {
-                task.abort();
-                Some(format!(
-                    "Slack notifications not delivered within {}s; gave up",
-                    wait.as_secs()
-                ))
-            }
-        }
+        self.close(status, error);
+        self.wait(tokio::time::Instant::now() + wait).await
     }
 }
 

@@ -750,3 +750,32 @@ async fn interrupt_closes_the_slack_thread_with_the_interrupted_verdict() {
         "{reqs:?}"
     );
 }
+
+/// Webhook and bot together: both conversations happen, independently.
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_and_bot_token_together_both_get_the_messages() {
+    let sim = start_sim().await;
+    let slack = FakeSlack::start(vec![]);
+    let dir = project(
+        "notify:\n  slack:\n    webhook_url: {env: TEST_SLACK_WEBHOOK}\n    bot_token: {env: TEST_SLACK_TOKEN}\n    channel: deploys\n",
+    );
+    let o = ecspress(&sim, dir.path(), &slack, &["deploy"]);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", describe(&o));
+    let reqs = slack.requests();
+    let webhook = reqs.iter().filter(|r| r.path == WEBHOOK_PATH).count();
+    let api: Vec<&str> = reqs
+        .iter()
+        .filter(|r| r.path.starts_with("/api/"))
+        .map(|r| r.path.as_str())
+        .collect();
+    assert_eq!(webhook, 2, "{reqs:?}");
+    assert_eq!(
+        api,
+        [
+            "/api/chat.postMessage",
+            "/api/chat.postMessage",
+            "/api/chat.update"
+        ]
+    );
+}
