@@ -1,7 +1,8 @@
-//! Wire `notify:` to the Slack notifier: resolve the credential (environment, SSM Parameter
-//! Store or Secrets Manager through the run's AWS clients), start the notifier around a command,
-//! and end it with one bounded flush. Every failure here is a warning: notifications never
-//! change a command's exit code.
+//! Wire `notify:` around `deploy`/`rollback`/`wait`: resolve the credentials (environment, SSM
+//! Parameter Store or Secrets Manager through the run's AWS clients), start one Slack notifier
+//! per target (webhook and/or bot), tag resources with the deployment metadata
+//! (`notify.tag_resources`), and end with one bounded flush. Every failure here is a warning:
+//! notifications and tags never change a command's exit code.
 
 use std::time::Duration;
 
