@@ -39,6 +39,48 @@ pub struct GlobalArgs {
     /// When to use colors (NO_COLOR is honoured with `auto`)
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+    /// The source commit (default: CODEBUILD_RESOLVED_SOURCE_VERSION, else
+    /// `git rev-parse HEAD` in the config's directory)
+    #[arg(
+        long,
+        global = true,
+        value_name = "SHA",
+        help_heading = "Deployment metadata"
+    )]
+    pub meta_commit: Option<String>,
+    /// The branch/tag/ref (default: CodeBuild webhook ref or source
+    /// version, else the git branch)
+    #[arg(
+        long,
+        global = true,
+        value_name = "REF",
+        help_heading = "Deployment metadata"
+    )]
+    pub meta_ref: Option<String>,
+    /// Who deploys (default: CODEBUILD_INITIATOR, else $USER@hostname)
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHO",
+        help_heading = "Deployment metadata"
+    )]
+    pub meta_by: Option<String>,
+    /// The build's URL (default: CODEBUILD_BUILD_URL)
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        help_heading = "Deployment metadata"
+    )]
+    pub meta_url: Option<String>,
+    /// A free note shown in notifications
+    #[arg(
+        long,
+        global = true,
+        value_name = "TEXT",
+        help_heading = "Deployment metadata"
+    )]
+    pub meta_note: Option<String>,
 }
 
 /// `--output`
@@ -85,6 +127,8 @@ pub enum Command {
     Tfstate(TfstateCommand),
     /// Run the local ECS + CodeDeploy simulator (rehearse deploys; the test bed)
     Sim(SimArgs),
+    /// Post a one-off Slack message from `notify:` (CI post_build: build succeeded/failed)
+    Notify(NotifyArgs),
     /// Print the version
     Version,
     /// Print a shell completion script
@@ -170,6 +214,18 @@ pub struct DeployArgs {
     /// Watch settings.
     #[command(flatten)]
     pub watch: WatchArgs,
+}
+
+/// `ecspress notify`
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// `success`, `failure`, or an exit code (0 = success), e.g. "$CODEBUILD_BUILD_SUCCEEDING"
+    /// mapped by the buildspec
+    #[arg(long, value_name = "STATUS")]
+    pub status: String,
+    /// The message (default: "build succeeded" / "build failed")
+    #[arg(long, value_name = "TEXT")]
+    pub message: Option<String>,
 }
 
 /// `ecspress appspec`

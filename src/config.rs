@@ -53,6 +53,7 @@ const TOP_KEYS: &[&str] = &[
     "codedeploy",
     "appspec",
     "ignore",
+    "notify",
 ];
 const PLUGIN_KEYS: &[&str] = &["name", "config", "func_prefix"];
 const TFSTATE_KEYS: &[&str] = &["path", "url", "optional"];
@@ -62,6 +63,9 @@ const CODEDEPLOY_KEYS: &[&str] = &[
     "deployment_config_name",
 ];
 const IGNORE_KEYS: &[&str] = &["tags"];
+const NOTIFY_KEYS: &[&str] = &["slack", "tag_resources"];
+const SLACK_KEYS: &[&str] = &["webhook_url", "bot_token", "channel", "updates"];
+const SECRET_KEYS: &[&str] = &["env", "ssm", "secretsmanager"];
 /// Plugin names we know.
 pub const PLUGIN_NAMES: &[&str] = &["tfstate", "ssm", "secretsmanager"];
 
@@ -100,6 +104,50 @@ pub struct Config {
     /// `ignore`.
     #[serde(skip_serializing_if = "IgnoreConfig::is_empty")]
     pub ignore: IgnoreConfig,
+    /// `notify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyConfig>,
+}
+
+/// `notify`: where deployments are announced, and deployment metadata tagging.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NotifyConfig {
+    /// `notify.slack`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slack: Option<SlackConfig>,
+    /// `notify.tag_resources`: tag the service and new task definition revisions with the
+    /// deployment metadata (`ecspress:commit`, `ecspress:deployed-by`, `ecspress:build`).
+    pub tag_resources: bool,
+}
+
+/// `notify.slack`: `webhook_url` and/or `bot_token` + `channel` (both: both are posted to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SlackConfig {
+    /// `webhook_url`: an incoming webhook (a credential: a secret reference).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<SecretRef>,
+    /// `bot_token`: `xoxb-...` (a secret reference).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bot_token: Option<SecretRef>,
+    /// `channel`: with `bot_token`, the channel id or name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// `updates`: with a webhook, also post stage changes (bot mode always threads them).
+    pub updates: bool,
+}
+
+/// Where a credential is read from at run time. Serialises as the reference (`{"env": NAME}`),
+/// never the value, so `ecspress render config` cannot print a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretRef {
+    /// `{env: NAME}`: an environment variable.
+    Env(String),
+    /// `{ssm: /path}`: an SSM parameter (decrypted).
+    Ssm(String),
+    /// `{secretsmanager: name-or-arn}`: a Secrets Manager secret string.
+    #[serde(rename = "secretsmanager")]
+    SecretsManager(String),
 }
 
 fn serialize_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -443,6 +491,7 @@ pub fn decode(
             IgnoreConfig { tags }
         }
     };
+    let notify = decode_notify(&ctx, obj.get("notify"))?;
     Ok(Config {
         region: opt_string(&ctx, &obj, "region", &[])?,
         cluster: opt_string(&ctx, &obj, "cluster", &[])?
@@ -459,7 +508,105 @@ pub fn decode(
         codedeploy,
         appspec: non_null(obj.get("appspec")).cloned(),
         ignore,
+        notify,
     })
+}
+
+fn opt_bool(
+    ctx: &Ctx<'_>,
+    m: &Map<String, Value>,
+    key: &str,
+    parent: &[&str],
+) -> Result<bool, ConfigError> {
+    match non_null(m.get(key)) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => {
+            let mut path = parent.to_vec();
+            path.push(key);
+            Err(ctx.invalid(
+                &path,
+                format!("expected true or false, found {}", type_name(other)),
+            ))
+        }
+    }
+}
+
+/// `{env: NAME}` | `{ssm: /path}` | `{secretsmanager: name}`. A literal string is refused: a
+/// webhook URL or token written in the file would be a credential committed to git.
+fn decode_secret(ctx: &Ctx<'_>, v: &Value, path: &[&str]) -> Result<SecretRef, ConfigError> {
+    let m = match v {
+        Value::String(_) => {
+            return Err(ctx.invalid(
+                path,
+                "a credential cannot be written inline; use {env: NAME}, {ssm: /path} or {secretsmanager: name}",
+            ));
+        }
+        other => as_object(ctx, other, path)?,
+    };
+    check_keys(ctx, m, SECRET_KEYS, path)?;
+    let found: Vec<(&str, String)> = SECRET_KEYS
+        .iter()
+        .filter_map(|k| {
+            opt_string(ctx, m, k, path)
+                .transpose()
+                .map(|r| r.map(|s| (*k, s)))
+        })
+        .collect::<Result<_, _>>()?;
+    match found.as_slice() {
+        [("env", n)] => Ok(SecretRef::Env(n.clone())),
+        [("ssm", n)] => Ok(SecretRef::Ssm(n.clone())),
+        [("secretsmanager", n)] => Ok(SecretRef::SecretsManager(n.clone())),
+        _ => Err(ctx.invalid(path, "expected exactly one of env, ssm or secretsmanager")),
+    }
+}
+
+fn decode_notify(ctx: &Ctx<'_>, v: Option<&Value>) -> Result<Option<NotifyConfig>, ConfigError> {
+    let Some(v) = non_null(v) else {
+        return Ok(None);
+    };
+    let path = ["notify"];
+    let m = as_object(ctx, v, &path)?;
+    check_keys(ctx, m, NOTIFY_KEYS, &path)?;
+    let slack = match non_null(m.get("slack")) {
+        None => None,
+        Some(v) => {
+            let path = ["notify", "slack"];
+            let s = as_object(ctx, v, &path)?;
+            check_keys(ctx, s, SLACK_KEYS, &path)?;
+            let secret = |key: &'static str| -> Result<Option<SecretRef>, ConfigError> {
+                non_null(s.get(key))
+                    .map(|v| decode_secret(ctx, v, &["notify", "slack", key]))
+                    .transpose()
+            };
+            let cfg = SlackConfig {
+                webhook_url: secret("webhook_url")?,
+                bot_token: secret("bot_token")?,
+                channel: opt_string(ctx, s, "channel", &path)?,
+                updates: opt_bool(ctx, s, "updates", &path)?,
+            };
+            match (&cfg.webhook_url, &cfg.bot_token, &cfg.channel) {
+                (Some(_), None, None) | (_, Some(_), Some(_)) => {}
+                (_, Some(_), None) => {
+                    return Err(ctx.invalid(&path, "bot_token needs a channel"));
+                }
+                (Some(_), None, Some(_)) => {
+                    return Err(ctx.invalid(
+                        &path,
+                        "channel is only used with bot_token (a webhook posts to its own channel)",
+                    ));
+                }
+                (None, None, _) => {
+                    return Err(ctx.invalid(&path, "expected webhook_url or bot_token"));
+                }
+            }
+            Some(cfg)
+        }
+    };
+    Ok(Some(NotifyConfig {
+        slack,
+        tag_resources: opt_bool(ctx, m, "tag_resources", &path)?,
+    }))
 }
 
 /// `timeout`: a duration string (`10m`, `90s`, `1h30m`, `10m0s`), or a bare number of seconds
@@ -853,6 +1000,7 @@ mod tests {
             codedeploy: None,
             appspec: None,
             ignore: IgnoreConfig::default(),
+            notify: None,
         }
     }
 
@@ -965,6 +1113,7 @@ ignore:
             ignore: IgnoreConfig {
                 tags: vec!["a".into(), "b:c".into()],
             },
+            notify: None,
         };
         assert_eq!(load_as(&yaml, "ecspress.yml").unwrap(), want);
         assert_eq!(load_as(&json, "ecspress.json").unwrap(), want);
@@ -1037,6 +1186,20 @@ ignore:
                 "ignore.tag",
                 Some("tags"),
                 Some(2),
+            ),
+            (
+                "ecspress.yml",
+                "notify:\n  slack:\n    webhook: {env: A}",
+                "notify.slack.webhook",
+                Some("webhook_url"),
+                Some(3),
+            ),
+            (
+                "ecspress.yml",
+                "notify:\n  slack:\n    webhook_url: {environment: A}",
+                "notify.slack.webhook_url.environment",
+                Some("env"),
+                Some(3),
             ),
             (
                 "ecspress.yml",
@@ -1292,6 +1455,32 @@ ignore:
                 Some(2),
             ),
             ("ignore:\n  tags: [1]", "ignore.tags", Some(2)),
+            (
+                "notify:\n  slack:\n    webhook_url: https://hooks.slack.com/x",
+                "notify.slack.webhook_url",
+                Some(3),
+            ),
+            (
+                "notify:\n  slack:\n    webhook_url: {env: A, ssm: /b}",
+                "notify.slack.webhook_url",
+                Some(3),
+            ),
+            (
+                "notify:\n  slack:\n    webhook_url: {env: A}\n    bot_token: {env: B}",
+                "notify.slack",
+                Some(2),
+            ),
+            (
+                "notify:\n  slack:\n    bot_token: {env: B}",
+                "notify.slack",
+                Some(2),
+            ),
+            ("notify:\n  slack: {}", "notify.slack", Some(2)),
+            (
+                "notify:\n  tag_resources: yes please",
+                "notify.tag_resources",
+                Some(2),
+            ),
             ("ignore:\n  tags: a", "ignore.tags", Some(2)),
             ("- a\n- b", "(top level)", None),
         ];
@@ -1305,6 +1494,34 @@ ignore:
                 other => panic!("{text}: unexpected {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn notify_section_decodes_to_references_never_values() {
+        let c = load(
+            "notify:\n  slack:\n    bot_token: {secretsmanager: ci/slack}\n    channel: C1\n    updates: true\n  tag_resources: true",
+        )
+        .unwrap();
+        let n = c.notify.clone().unwrap();
+        assert!(n.tag_resources);
+        let slack = n.slack.unwrap();
+        assert_eq!(
+            slack.bot_token,
+            Some(SecretRef::SecretsManager("ci/slack".into()))
+        );
+        assert_eq!(
+            (slack.channel.as_deref(), slack.updates),
+            (Some("C1"), true)
+        );
+        let rendered = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            rendered["notify"]["slack"]["bot_token"],
+            json!({"secretsmanager": "ci/slack"})
+        );
+        let w = load("notify:\n  slack:\n    webhook_url: {ssm: /hook}").unwrap();
+        let w = w.notify.unwrap().slack.unwrap();
+        assert_eq!(w.webhook_url, Some(SecretRef::Ssm("/hook".into())));
+        assert!(!w.updates);
     }
 
     #[test]

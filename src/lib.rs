@@ -11,6 +11,8 @@
 //! - [`model`]: pure types and functions (tfstate index and address grammar, ...); no I/O.
 //! - [`aws`]: the only module that imports `aws_sdk_*`; small domain-shaped traits.
 //! - [`output`]: the only module that prints (human lines, JSON Lines, errors).
+//! - [`slack`]: Slack Block Kit messages, its HTTP transport, and the deployment notifier
+//!   (an `EventSink` decorator; the second network peer after AWS).
 //! - [`sim`]: `ecspress sim`, a local ECS + CodeDeploy control-plane simulator (its own
 //!   subsystem: the test bed and demo target, served in-process or over HTTP).
 //! - [`exit`]: the documented process exit codes.
@@ -25,4 +27,5 @@ pub mod ops;
 pub mod output;
 pub mod settings;
 pub mod sim;
+pub mod slack;
 pub mod template;

@@ -18,6 +18,8 @@ pub struct GlobalSettings {
     pub format: OutputFormat,
     /// `--color`.
     pub color: ColorChoice,
+    /// `--meta-*`.
+    pub metadata: crate::model::metadata::MetadataOverrides,
 }
 
 impl GlobalSettings {
@@ -41,6 +43,13 @@ impl GlobalSettings {
                 ColorArg::Auto => ColorChoice::Auto,
                 ColorArg::Always => ColorChoice::Always,
                 ColorArg::Never => ColorChoice::Never,
+            },
+            metadata: crate::model::metadata::MetadataOverrides {
+                commit: non_empty(&args.meta_commit),
+                git_ref: non_empty(&args.meta_ref),
+                by: non_empty(&args.meta_by),
+                build_url: non_empty(&args.meta_url),
+                note: non_empty(&args.meta_note),
             },
         }
     }

@@ -66,6 +66,18 @@ pub trait ParameterStore: Send + Sync {
 pub trait SecretStore: Send + Sync {
     /// DescribeSecret, returning the secret's full ARN (with AWS's random 6-character suffix).
     async fn secret_arn(&self, id: &str) -> AwsResult<String>;
+    /// GetSecretValue's `SecretString` (notification credentials). Stores that cannot read
+    /// values (test fakes) answer an error.
+    async fn secret_string(&self, id: &str) -> AwsResult<String> {
+        Err(AwsError {
+            kind: AwsErrorKind::Service,
+            operation: "GetSecretValue",
+            target: id.to_owned(),
+            code: None,
+            message: "this secret store cannot read secret values".into(),
+            request_id: None,
+        })
+    }
 }
 
 /// The AWS clients one run uses, behind their traits.

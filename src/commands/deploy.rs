@@ -50,5 +50,17 @@ pub async fn run(
         codedeploy_config: args.codedeploy_config.clone(),
         rollback_events,
     };
-    deploy(&project, &opts, printer).await
+    let notifications = crate::ops::notify::begin(
+        &project,
+        "deploy",
+        &settings.metadata,
+        printer,
+        !args.dry_run,
+    )
+    .await;
+    let sink = notifications.sink(printer);
+    let result = deploy(&project, &opts, sink.as_ref()).await;
+    drop(sink);
+    notifications.finish(&result, printer).await;
+    result
 }

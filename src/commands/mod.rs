@@ -5,6 +5,7 @@ mod completion;
 mod continue_;
 mod deploy;
 mod diff;
+mod notify;
 mod render;
 mod rollback;
 mod sim;
@@ -34,8 +35,14 @@ pub async fn dispatch(
         Command::Render(args) => render::run(&args, settings, printer).await,
         Command::Tfstate(cmd) => tfstate::run(&cmd, settings, printer).await,
         Command::Sim(args) => sim::run(&args, printer).await,
+        Command::Notify(args) => notify::run(&args, settings, printer).await,
         Command::Version => {
-            printer.data(&format!("ecspress {}", env!("CARGO_PKG_VERSION")));
+            let version = format!("ecspress {}", env!("CARGO_PKG_VERSION"));
+            if printer.format() == crate::output::OutputFormat::Json {
+                printer.event(&crate::output::Event::Info { message: version });
+            } else {
+                printer.data(&version);
+            }
             Ok(ExitStatus::Success)
         }
         Command::Completion(args) => completion::run(&args, printer),

@@ -38,5 +38,17 @@ pub async fn run(
         },
         rollback_events,
     };
-    rollback(&project, &opts, printer).await
+    let notifications = crate::ops::notify::begin(
+        &project,
+        "rollback",
+        &settings.metadata,
+        printer,
+        !args.dry_run,
+    )
+    .await;
+    let sink = notifications.sink(printer);
+    let result = rollback(&project, &opts, sink.as_ref()).await;
+    drop(sink);
+    notifications.finish(&result, printer).await;
+    result
 }

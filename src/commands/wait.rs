@@ -31,6 +31,23 @@ pub async fn run(
         poll_interval: watch.poll_interval,
         wait_until: watch.wait_until,
     };
+    let notifications =
+        crate::ops::notify::begin(&project, "wait", &settings.metadata, printer, true).await;
+    let sink = notifications.sink(printer);
+    let result = follow(&project, service, &opts, sink.as_ref()).await;
+    drop(sink);
+    notifications.finish(&result, printer).await;
+    result
+}
+
+/// Attach through CodeDeploy (CODE_DEPLOY services) or ECS.
+async fn follow(
+    project: &crate::ops::render::Project,
+    service: &str,
+    opts: &WatchOptions,
+    sink: &dyn crate::output::EventSink,
+) -> anyhow::Result<ExitStatus> {
+    let config = project.config();
     // CODE_DEPLOY services are followed through CodeDeploy.
     let live = project
         .clients()
@@ -42,14 +59,14 @@ pub async fn run(
         .as_ref()
         .is_some_and(|l| crate::model::revision::controller_of(l) == "CODE_DEPLOY")
     {
-        return crate::ops::codedeploy::attach(&project, &opts, printer).await;
+        return crate::ops::codedeploy::attach(project, opts, sink).await;
     }
     attach(
         project.clients().ecs.as_ref(),
         &config.cluster,
         service,
-        &opts,
-        printer,
+        opts,
+        sink,
     )
     .await
 }

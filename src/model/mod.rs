@@ -15,6 +15,7 @@
 pub mod appspec;
 pub mod codedeploy;
 pub mod diff;
+pub mod metadata;
 pub mod normalize;
 pub mod revision;
 pub mod rollout;

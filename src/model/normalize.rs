@@ -184,14 +184,16 @@ pub(crate) fn drop_default(m: &mut Map<String, Value>, key: &str, default: &Valu
     }
 }
 
-/// `tags`: `ignore.tags` keys removed, sorted by key (ECS tag keys are unique per resource and
+/// `tags`: `ignore.tags` keys and ecspress's own deployment metadata tags
+/// ([`crate::model::metadata::TAG_KEYS`]: they change on every deploy, so they must never make a
+/// definition "changed") removed, sorted by key (ECS tag keys are unique per resource and
 /// unordered: TagResource/ListTagsForResource keep no order).
 pub(crate) fn tags(m: &mut Map<String, Value>, ignore: &[String]) {
     if let Some(Value::Array(list)) = m.get_mut("tags") {
         list.retain(|t| {
-            t.get("key")
-                .and_then(Value::as_str)
-                .is_none_or(|k| !ignore.iter().any(|i| i == k))
+            t.get("key").and_then(Value::as_str).is_none_or(|k| {
+                !ignore.iter().any(|i| i == k) && !crate::model::metadata::is_metadata_tag(k)
+            })
         });
     }
     sort_by_member(m, "tags", "key");

@@ -504,7 +504,12 @@ pub fn tag_delta(file: &Value, live: &Value, ignore: &[String]) -> TagDelta {
     let Some(local) = file.get("tags").filter(|t| !t.is_null()) else {
         return TagDelta::default();
     };
-    let keep = |k: &str| !ignore.iter().any(|i| i == k) && !k.starts_with("aws:");
+    // `aws:` keys are AWS's; ecspress's metadata tags are set per deploy, not from the file.
+    let keep = |k: &str| {
+        !ignore.iter().any(|i| i == k)
+            && !k.starts_with("aws:")
+            && !crate::model::metadata::is_metadata_tag(k)
+    };
     let local = tag_map(Some(local));
     let remote = tag_map(live.get("tags"));
     TagDelta {

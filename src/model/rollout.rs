@@ -653,6 +653,16 @@ pub enum Outcome {
     TimedOut,
     /// Ctrl-C; it goes on.
     Interrupted,
+    /// A command that does not watch a deployment (`diff`, `status`, `deploy --no-wait`, no new
+    /// deployment, `--dry-run`, ...) did what was asked (exit 0). Only in closing verdicts
+    /// ([`closing_verdict`]), never from a watch.
+    Completed,
+    /// A command that does not watch finished with a negative result that is not an error
+    /// (exit 1: `diff --exit-code` found changes). Only in closing verdicts.
+    Negative,
+    /// The command failed with an error (exit 2); the `error` record before the verdict says
+    /// why. Only in closing verdicts.
+    Error,
 }
 
 impl Outcome {
@@ -665,6 +675,9 @@ impl Outcome {
             Outcome::Superseded => ExitStatus::Superseded,
             Outcome::TimedOut => ExitStatus::TimedOut,
             Outcome::Interrupted => ExitStatus::Interrupted,
+            Outcome::Completed => ExitStatus::Success,
+            Outcome::Negative => ExitStatus::Negative,
+            Outcome::Error => ExitStatus::Error,
         }
     }
 }
@@ -1168,6 +1181,9 @@ pub fn verdict(outcome: Outcome, what: &str, reason: &str) -> Verdict {
             format!("interrupted while waiting for deployment {what}"),
             Some(RESUME_HINT.to_owned()),
         ),
+        Outcome::Completed => (format!("{what} completed{sep}{reason}"), None),
+        Outcome::Negative => (format!("{what}: negative result{sep}{reason}"), None),
+        Outcome::Error => (format!("{what} failed{sep}{reason}"), None),
     };
     let status = outcome.exit_status();
     Verdict {
@@ -1176,6 +1192,36 @@ pub fn verdict(outcome: Outcome, what: &str, reason: &str) -> Verdict {
         exit_code: status.code(),
         message,
         hint,
+    }
+}
+
+/// The verdict that closes a run which did not end with a watch verdict (JSON Lines contract:
+/// every `--output json` stream ends with exactly one `verdict` record carrying the exit code).
+/// `message` is the error's top-level message for errors, else a short summary.
+pub fn closing_verdict(status: ExitStatus, message: Option<&str>) -> Verdict {
+    let outcome = match status {
+        ExitStatus::Success => Outcome::Completed,
+        ExitStatus::Negative => Outcome::Negative,
+        ExitStatus::Error => Outcome::Error,
+        ExitStatus::RolledBack => Outcome::RolledBack,
+        ExitStatus::FailedNotRolledBack => Outcome::Stopped,
+        ExitStatus::TimedOut => Outcome::TimedOut,
+        ExitStatus::Superseded => Outcome::Superseded,
+        ExitStatus::Interrupted => Outcome::Interrupted,
+    };
+    let message = match (message, outcome) {
+        (Some(m), _) => m.to_owned(),
+        (None, Outcome::Completed) => "completed".to_owned(),
+        (None, Outcome::Negative) => "negative result".to_owned(),
+        (None, Outcome::Interrupted) => "interrupted".to_owned(),
+        (None, _) => format!("exit {status}"),
+    };
+    Verdict {
+        status,
+        outcome,
+        exit_code: status.code(),
+        message,
+        hint: None,
     }
 }
 

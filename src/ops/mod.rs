@@ -11,11 +11,15 @@
 //! - [`status`]: the service, its deployments, auto scaling and events (`status`).
 //! - [`codedeploy`]: CODE_DEPLOY services: group discovery, deploy through CodeDeploy, its
 //!   watcher, continue, rollback, `wait` and `appspec`.
+//! - [`metadata`]: commit / ref / who / build of this run (CodeBuild variables, git, flags).
+//! - [`notify`]: `notify:` → the Slack notifier around deploy/rollback/wait; `notify`.
 
 pub mod codedeploy;
 pub mod continue_;
 pub mod deploy;
 pub mod diff;
+pub mod metadata;
+pub mod notify;
 pub mod render;
 pub mod rollback;
 pub mod status;

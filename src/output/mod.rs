@@ -10,8 +10,10 @@
 //!   event, and nothing human to stdout.
 //!
 //! `NO_COLOR` (any non-empty value, <https://no-color.org>) turns colors off unless
-//! `--color always`.
+//! `--color always`. In CI (`CI` set, or CodeBuild's `CODEBUILD_BUILD_ID`; see [`ci`]) output
+//! is plain timestamped lines without bars or colours, even on a pseudo-terminal.
 
+pub mod ci;
 mod diff;
 mod error;
 mod progress;
@@ -311,6 +313,9 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         green_desired: Option<i64>,
     },
+    /// `deploy`/`rollback`/`wait`: where this deployment comes from (commit, ref, who, build),
+    /// first record of the run. Fields are absent when unknown.
+    DeploymentMetadata(crate::model::metadata::DeployMetadata),
     /// `appspec`: the AppSpec deploy would send (YAML on stdout in text mode).
     AppSpec {
         /// The task definition in it.
@@ -380,6 +385,9 @@ pub struct Printer {
     stderr_tty: bool,
     /// Live watch progress (bar on a terminal, heartbeat lines otherwise).
     progress: std::sync::Arc<progress::ProgressView>,
+    /// JSON mode: the watch verdict, held back until [`Printer::finish`] so that it is the
+    /// stream's last record even when warnings (a failed notification) or an error follow it.
+    held_verdict: std::sync::Arc<std::sync::Mutex<Option<crate::model::rollout::Verdict>>>,
 }
 
 fn no_color_env() -> bool {
@@ -389,13 +397,16 @@ fn no_color_env() -> bool {
 impl Printer {
     /// A printer for this process's real stdout/stderr.
     pub fn new(format: OutputFormat, color: ColorChoice) -> Self {
-        let stdout_tty = std::io::stdout().is_terminal();
-        let stderr_tty = std::io::stderr().is_terminal();
+        let env = |k: &str| std::env::var(k).ok();
+        let out = ci::interactivity(std::io::stdout().is_terminal(), env);
+        let err = ci::interactivity(std::io::stderr().is_terminal(), env);
+        // `stderr_tty` below means "live": a terminal and not CI (bars, no timestamps).
+        let stderr_tty = err.live;
         let (color_stdout, color_stderr) = match color {
             ColorChoice::Always => (true, true),
             ColorChoice::Never => (false, false),
             ColorChoice::Auto if no_color_env() => (false, false),
-            ColorChoice::Auto => (stdout_tty, stderr_tty),
+            ColorChoice::Auto => (out.live, err.live),
         };
         // console decides per Style::apply_to; force its global switches to our decision.
         console::set_colors_enabled(color_stdout);
@@ -406,7 +417,29 @@ impl Printer {
             color_stderr,
             stderr_tty,
             progress: Default::default(),
+            held_verdict: Default::default(),
         }
+    }
+
+    /// End the run: in JSON mode write the closing `verdict` record, exactly once per process,
+    /// carrying the process's exit code. It is the watch verdict when one was emitted and
+    /// agrees with `status`, otherwise one built from `status` (`message`: the error's
+    /// top-level message). Text mode: nothing (the watch printed its verdict line already).
+    /// `main` calls this on every path (success, error, Ctrl-C).
+    pub fn finish(&self, status: crate::exit::ExitStatus, message: Option<&str>) {
+        let held = self
+            .held_verdict
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if self.format != OutputFormat::Json {
+            return;
+        }
+        let verdict = match held {
+            Some(v) if v.status == status => v,
+            _ => crate::model::rollout::closing_verdict(status, message),
+        };
+        self.json_record(&Event::Verdict(verdict));
     }
 
     /// The output format.
@@ -433,7 +466,14 @@ impl Printer {
     /// Emit an event: a JSON Lines record in JSON mode, otherwise its human form.
     pub fn event(&self, event: &Event) {
         match self.format {
-            OutputFormat::Json => self.json_record(event),
+            OutputFormat::Json => {
+                if let Event::Verdict(v) = event {
+                    // Written by `finish`, last.
+                    *self.held_verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(v.clone());
+                    return;
+                }
+                self.json_record(event)
+            }
             OutputFormat::Text => self.human(event),
         }
     }
@@ -667,6 +707,24 @@ impl Printer {
                 }
                 self.status("CodeDeploy", &line);
             }
+            Event::DeploymentMetadata(m) => {
+                let mut parts = Vec::new();
+                if let Some(c) = m.short_commit() {
+                    parts.push(format!("commit {c}"));
+                }
+                if let Some(r) = &m.git_ref {
+                    parts.push(format!("ref {r}"));
+                }
+                if let Some(b) = &m.by {
+                    parts.push(format!("by {b}"));
+                }
+                if let Some(u) = &m.build_url {
+                    parts.push(format!("build {u}"));
+                }
+                if !parts.is_empty() {
+                    self.status("Source", &parts.join(", "));
+                }
+            }
             Event::AppSpec { appspec, .. } => {
                 self.data(&crate::model::appspec::to_yaml(appspec));
             }
@@ -756,6 +814,9 @@ pub fn value_text(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod schema_tests;
 
 #[cfg(test)]
 mod tests {

@@ -109,11 +109,11 @@ pub(crate) fn stage_line(stage: &str, position: Option<&str>) -> String {
 /// stopped watching without one (superseded, timed out, interrupted).
 fn verdict_style(v: &Verdict) -> Style {
     match v.outcome {
-        Outcome::Succeeded => Style::new().green().bold(),
-        Outcome::RolledBack | Outcome::Stopped | Outcome::RollbackFailed => {
+        Outcome::Succeeded | Outcome::Completed => Style::new().green().bold(),
+        Outcome::RolledBack | Outcome::Stopped | Outcome::RollbackFailed | Outcome::Error => {
             Style::new().red().bold()
         }
-        Outcome::Superseded | Outcome::TimedOut | Outcome::Interrupted => {
+        Outcome::Superseded | Outcome::TimedOut | Outcome::Interrupted | Outcome::Negative => {
             Style::new().yellow().bold()
         }
     }

@@ -716,8 +716,11 @@ async fn status_shows_the_service() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON line"))
         .collect();
-    assert_eq!(records.len(), 1, "{}", describe(&o));
+    assert_eq!(records.len(), 2, "{}", describe(&o));
     assert_eq!(records[0]["type"], "status");
+    assert_eq!(records[1]["type"], "verdict", "the closing verdict");
+    assert_eq!(records[1]["data"]["outcome"], "completed");
+    assert_eq!(records[1]["data"]["exit_code"], 0);
     let data = &records[0]["data"];
     assert_eq!(data["service"], "hello");
     assert_eq!(data["task_definition"], "hello:1");
@@ -835,7 +838,8 @@ async fn status_shows_auto_scaling_from_application_auto_scaling() {
     let env = [("AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING", moto)];
     let o = ecspress(&sim, dir.path(), &env, &["--output", "json", "status"]);
     expect_exit(&o, 0);
-    let record: Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON line");
+    let record: Value = serde_json::from_str(stdout(&o).lines().next().unwrap_or_default())
+        .expect("a status JSON line");
     let scaling = &record["data"]["auto_scaling"];
     assert_eq!(
         (scaling["min"].as_i64(), scaling["max"].as_i64()),

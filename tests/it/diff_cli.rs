@@ -257,7 +257,10 @@ async fn deployed_example_has_zero_noise_and_an_image_change_is_one_line() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON line"))
         .collect();
-    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert_eq!(records[2]["type"], "verdict", "the closing verdict");
+    assert_eq!(records[2]["data"]["outcome"], "negative");
+    assert_eq!(records[2]["data"]["exit_code"], 1);
     assert_eq!(records[0]["type"], "diff");
     assert_eq!(records[0]["data"]["kind"], "service");
     assert_eq!(records[0]["data"]["changed"], false);

@@ -8,6 +8,7 @@ mod cli;
 mod codedeploy_cli;
 mod deploy_cli;
 mod diff_cli;
+mod notify_cli;
 mod render_aws;
 mod sim_http;
 mod tfstate_cli;

@@ -27,7 +27,12 @@ fn render_json_lines() {
         .arg(repo().join("examples/hello/ecspress.yml"))
         .arg("render"));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let kinds: Vec<String> = stdout(&o)
+    let out = stdout(&o);
+    let (rendered, last) = out.trim_end().rsplit_once('\n').expect("several lines");
+    let last: serde_json::Value = serde_json::from_str(last).expect("JSON");
+    assert_eq!(last["type"], "verdict", "the closing verdict");
+    assert_eq!(last["data"]["exit_code"], 0);
+    let kinds: Vec<String> = rendered
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("each line is JSON");

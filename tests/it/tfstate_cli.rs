@@ -100,7 +100,12 @@ fn file_url_and_json_output() {
         "aws_security_group.app.id",
     ]));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let rec: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "a record, then the closing verdict: {out}");
+    let verdict: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(verdict["type"], "verdict");
+    let rec: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
     assert_eq!(rec["type"], "tfstate_value");
     assert_eq!(rec["data"]["value"], "sg-0123456789abcdef0");
     assert!(rec["time"].as_str().unwrap().ends_with('Z'));

@@ -172,7 +172,11 @@ async fn wait_times_out_with_the_resume_hint_and_json_stream() {
     assert_eq!(code(&o), 5, "{}", stderr(&o));
     let records = json_lines(&o);
     let kinds: Vec<&str> = records.iter().filter_map(|r| r["type"].as_str()).collect();
-    assert_eq!(kinds.first(), Some(&"deployment_started"), "{kinds:?}");
+    assert_eq!(
+        kinds.get(..2),
+        Some(&["deployment_metadata", "deployment_started"][..]),
+        "{kinds:?}"
+    );
     assert!(kinds.contains(&"progress"), "{kinds:?}");
     let last = records.last().unwrap();
     assert_eq!(last["data"]["status"], "timed_out");

@@ -4,6 +4,7 @@
 
 pub mod moto;
 pub mod sim;
+pub mod slack;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -19,7 +20,11 @@ pub fn bin() -> Command {
 pub fn hermetic_env(cmd: &mut Command) {
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().to_string();
-        if k.starts_with("AWS_") || k.starts_with("ECSPRESS_") || k == "TF_WORKSPACE" {
+        if k.starts_with("AWS_")
+            || k.starts_with("ECSPRESS_")
+            || k.starts_with("CODEBUILD_")
+            || k == "TF_WORKSPACE"
+        {
             cmd.env_remove(&k);
         }
     }
@@ -32,6 +37,9 @@ pub fn hermetic_env(cmd: &mut Command) {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_MAX_ATTEMPTS", "2")
         .env("NO_COLOR", "1")
+        // Deployment metadata (`by`) is the same on every machine.
+        .env("USER", "tester")
+        .env("HOSTNAME", "testhost")
         .env_remove("CI");
 }
 
