@@ -127,6 +127,9 @@ pub struct WatchArgs {
 /// `ecspress deploy`
 #[derive(Debug, Args)]
 pub struct DeployArgs {
+    /// Hold the service's deploy lock while running (`dynamodb://TABLE`); busy → exit 2, nothing changed
+    #[arg(long, value_name = "URL", env = "ECSPRESS_LOCK")]
+    pub lock: Option<String>,
     /// Read everything, print the diff and what would be sent; change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -184,6 +187,9 @@ pub struct AppspecArgs {
 /// `ecspress rollback`
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
+    /// Hold the service's deploy lock while running (`dynamodb://TABLE`); busy → exit 2, nothing changed
+    #[arg(long, value_name = "URL", env = "ECSPRESS_LOCK")]
+    pub lock: Option<String>,
     /// Roll back to this revision of the family instead of the previous one
     #[arg(long, value_name = "N")]
     pub revision: Option<u32>,

@@ -10,6 +10,7 @@ pub mod autoscaling;
 pub mod codec;
 pub mod codedeploy;
 mod config;
+pub mod dynamodb;
 pub mod ecs;
 mod error;
 mod s3;

@@ -4,6 +4,7 @@ use crate::cli::DeployArgs;
 use crate::exit::ExitStatus;
 use crate::model::codedeploy::parse_rollback_events;
 use crate::ops::deploy::{DeployOptions, deploy};
+use crate::ops::lock::{cli_holder_info, locked};
 use crate::ops::render::load_project;
 use crate::ops::watch::WatchOptions;
 use crate::output::Printer;
@@ -50,5 +51,8 @@ pub async fn run(
         codedeploy_config: args.codedeploy_config.clone(),
         rollback_events,
     };
-    deploy(&project, &opts, printer).await
+    // A dry run changes nothing, so it neither needs nor blocks the lock.
+    let lock = args.lock.as_deref().filter(|_| !args.dry_run);
+    let holder = cli_holder_info("deploy");
+    locked(&project, lock, &holder, deploy(&project, &opts, printer)).await
 }
