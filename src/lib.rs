@@ -13,9 +13,12 @@
 //! - [`output`]: the only module that prints (human lines, JSON Lines, errors).
 //! - [`sim`]: `ecspress sim`, a local ECS + CodeDeploy control-plane simulator (its own
 //!   subsystem: the test bed and demo target, served in-process or over HTTP).
+//! - [`chatops`]: `ecspress chatops serve`: signed Slack commands and buttons, authorisation,
+//!   audit; runs the same `ops` as the CLI.
 //! - [`exit`]: the documented process exit codes.
 
 pub mod aws;
+pub mod chatops;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -67,6 +67,17 @@ pub trait ParameterStore: Send + Sync {
 pub trait SecretStore: Send + Sync {
     /// DescribeSecret, returning the secret's full ARN (with AWS's random 6-character suffix).
     async fn secret_arn(&self, id: &str) -> AwsResult<String>;
+    /// GetSecretValue's `SecretString` (the ChatOps signing secret / bot token).
+    async fn secret_string(&self, id: &str) -> AwsResult<String> {
+        Err(AwsError {
+            kind: AwsErrorKind::Service,
+            operation: "GetSecretValue",
+            target: id.to_owned(),
+            code: None,
+            message: "not supported by this secret store".into(),
+            request_id: None,
+        })
+    }
 }
 
 /// The AWS clients one run uses, behind their traits.

@@ -35,4 +35,22 @@ impl SecretStore for SdkSecretStore {
             request_id: None,
         })
     }
+
+    async fn secret_string(&self, id: &str) -> AwsResult<String> {
+        let out = self
+            .client
+            .get_secret_value()
+            .secret_id(id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetSecretValue", id, e))?;
+        out.secret_string.ok_or_else(|| AwsError {
+            kind: super::AwsErrorKind::Service,
+            operation: "GetSecretValue",
+            target: id.to_owned(),
+            code: None,
+            message: "the secret has no SecretString (binary secrets are not supported)".into(),
+            request_id: None,
+        })
+    }
 }
