@@ -4,6 +4,7 @@
 
 pub mod moto;
 pub mod sim;
+pub mod slack;
 
 use std::path::Path;
 use std::process::{Command, Output};
