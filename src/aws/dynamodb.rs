@@ -121,7 +121,11 @@ impl LockStore for SdkLockStore {
             Err(e) if condition_failed(&e) => {
                 Ok(LockWrite::Refused(self.get(table, &item.lock_id).await?))
             }
-            Err(e) => Err(AwsError::from_sdk("PutItem", format!("{table}/{}", item.lock_id), e)),
+            Err(e) => Err(AwsError::from_sdk(
+                "PutItem",
+                format!("{table}/{}", item.lock_id),
+                e,
+            )),
         }
     }
 
@@ -145,8 +149,14 @@ impl LockStore for SdkLockStore {
             .await;
         match r {
             Ok(_) => Ok(LockWrite::Done),
-            Err(e) if condition_failed(&e) => Ok(LockWrite::Refused(self.get(table, lock_id).await?)),
-            Err(e) => Err(AwsError::from_sdk("UpdateItem", format!("{table}/{lock_id}"), e)),
+            Err(e) if condition_failed(&e) => {
+                Ok(LockWrite::Refused(self.get(table, lock_id).await?))
+            }
+            Err(e) => Err(AwsError::from_sdk(
+                "UpdateItem",
+                format!("{table}/{lock_id}"),
+                e,
+            )),
         }
     }
 
@@ -162,8 +172,14 @@ impl LockStore for SdkLockStore {
             .await;
         match r {
             Ok(_) => Ok(LockWrite::Done),
-            Err(e) if condition_failed(&e) => Ok(LockWrite::Refused(self.get(table, lock_id).await?)),
-            Err(e) => Err(AwsError::from_sdk("DeleteItem", format!("{table}/{lock_id}"), e)),
+            Err(e) if condition_failed(&e) => {
+                Ok(LockWrite::Refused(self.get(table, lock_id).await?))
+            }
+            Err(e) => Err(AwsError::from_sdk(
+                "DeleteItem",
+                format!("{table}/{lock_id}"),
+                e,
+            )),
         }
     }
 

@@ -97,8 +97,20 @@ mod tests {
         let cases = [
             ("staging", Deploy, "U1", "C1", None),
             ("staging", Deploy, "U2", "C1", None),
-            ("staging", Deploy, "U3", "C1", Some("you are not allowed to deploy")),
-            ("staging", Status, "U1", "C9", Some("not allowed from this channel")),
+            (
+                "staging",
+                Deploy,
+                "U3",
+                "C1",
+                Some("you are not allowed to deploy"),
+            ),
+            (
+                "staging",
+                Status,
+                "U1",
+                "C9",
+                Some("not allowed from this channel"),
+            ),
             ("staging", Deploy, "", "C1", Some("you are not allowed")),
             // prod: status/diff use the environment lists...
             ("prod", Status, "U2", "C1", None),
@@ -106,12 +118,30 @@ mod tests {
             ("prod", Status, "U3", "C1", Some("not allowed to status")),
             // ...deploy/rollback their overrides.
             ("prod", Deploy, "U2", "C2", Some("not allowed to deploy")),
-            ("prod", Deploy, "U1", "C1", Some("not allowed from this channel")),
+            (
+                "prod",
+                Deploy,
+                "U1",
+                "C1",
+                Some("not allowed from this channel"),
+            ),
             ("prod", Deploy, "U1", "C2", None),
             ("prod", Rollback, "U3", "C2", None),
-            ("prod", Rollback, "U2", "C2", Some("not allowed to rollback")),
+            (
+                "prod",
+                Rollback,
+                "U2",
+                "C2",
+                Some("not allowed to rollback"),
+            ),
             // The Approve button follows deploy's override.
-            ("prod", Continue, "U2", "C2", Some("not allowed to continue")),
+            (
+                "prod",
+                Continue,
+                "U2",
+                "C2",
+                Some("not allowed to continue"),
+            ),
             ("prod", Continue, "U1", "C2", None),
             ("staging", Continue, "U2", "C1", None),
             ("dev", Status, "U1", "C1", Some("no access rules")),

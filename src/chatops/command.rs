@@ -128,8 +128,7 @@ pub fn valid_env(s: &str) -> bool {
     let b = s.as_bytes();
     (1..=32).contains(&b.len())
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b
-            .iter()
+        && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
@@ -138,8 +137,7 @@ pub fn valid_service(s: &str) -> bool {
     let b = s.as_bytes();
     (1..=64).contains(&b.len())
         && b[0].is_ascii_alphanumeric()
-        && b
-            .iter()
+        && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))
 }
 
@@ -148,8 +146,7 @@ pub fn valid_tag(s: &str) -> bool {
     let b = s.as_bytes();
     (1..=128).contains(&b.len())
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b
-            .iter()
+        && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
@@ -204,19 +201,17 @@ pub fn parse(command: &str, text: &str) -> Result<Request, ParseError> {
     check_target(words[0], words[1], action)?;
     let version = match words.get(2) {
         None => None,
-        Some(w) if w.bytes().all(|b| b.is_ascii_digit()) => {
-            match w.parse::<u32>() {
-                Ok(n) if n > 0 && w.len() <= 9 => Some(Version::Revision(n)),
-                _ => {
-                    return Err(token_error(
-                        "revision",
-                        w,
-                        "a task definition revision from 1 to 999999999",
-                        action,
-                    ));
-                }
+        Some(w) if w.bytes().all(|b| b.is_ascii_digit()) => match w.parse::<u32>() {
+            Ok(n) if n > 0 && w.len() <= 9 => Some(Version::Revision(n)),
+            _ => {
+                return Err(token_error(
+                    "revision",
+                    w,
+                    "a task definition revision from 1 to 999999999",
+                    action,
+                ));
             }
-        }
+        },
         Some(w) if valid_tag(w) => Some(Version::ImageTag((*w).to_owned())),
         Some(w) => {
             return Err(token_error(
@@ -264,9 +259,9 @@ pub fn parse_button(value: &str) -> Result<ButtonValue, ParseError> {
     check_target(&v.env, &v.service, v.action)?;
     // An ARN or a CodeDeploy id: printable ASCII without spaces or quotes.
     let ok = (1..=512).contains(&v.deployment.len())
-        && v.deployment.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'-' | b'_' | b'.')
-        });
+        && v.deployment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'-' | b'_' | b'.'));
     if !ok {
         return Err(bad());
     }
@@ -289,7 +284,11 @@ mod tests {
     #[test]
     fn accepted() {
         let cases = [
-            ("/deploy", "prod web", req(Action::Deploy, "prod", "web", None)),
+            (
+                "/deploy",
+                "prod web",
+                req(Action::Deploy, "prod", "web", None),
+            ),
             (
                 "/deploy",
                 "  prod   web  v1.2.3 ",
@@ -303,7 +302,12 @@ mod tests {
             (
                 "/deploy",
                 "staging api_v2 42",
-                req(Action::Deploy, "staging", "api_v2", Some(Version::Revision(42))),
+                req(
+                    Action::Deploy,
+                    "staging",
+                    "api_v2",
+                    Some(Version::Revision(42)),
+                ),
             ),
             (
                 "/deploy",
@@ -315,9 +319,21 @@ mod tests {
                     Some(Version::ImageTag("1.27".into())),
                 ),
             ),
-            ("/diff", "dev-2 web", req(Action::Diff, "dev-2", "web", None)),
-            ("/rollback", "prod web", req(Action::Rollback, "prod", "web", None)),
-            ("/status", "prod Web-1", req(Action::Status, "prod", "Web-1", None)),
+            (
+                "/diff",
+                "dev-2 web",
+                req(Action::Diff, "dev-2", "web", None),
+            ),
+            (
+                "/rollback",
+                "prod web",
+                req(Action::Rollback, "prod", "web", None),
+            ),
+            (
+                "/status",
+                "prod Web-1",
+                req(Action::Status, "prod", "Web-1", None),
+            ),
         ];
         for (cmd, text, want) in cases {
             assert_eq!(parse(cmd, text), Ok(want), "{cmd} {text}");

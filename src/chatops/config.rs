@@ -249,9 +249,15 @@ poll_interval: 2s
             cfg.targets["prod/web"].config,
             PathBuf::from("/etc/ecspress/prod/web/ecspress.yml")
         );
-        assert_eq!(cfg.targets["prod/api"].config, PathBuf::from("/abs/api.yml"));
+        assert_eq!(
+            cfg.targets["prod/api"].config,
+            PathBuf::from("/abs/api.yml")
+        );
         assert_eq!(cfg.poll_interval, Some(Duration::from_secs(2)));
-        assert_eq!(cfg.environments["prod"].commands[&Action::Deploy].users, ["U9"]);
+        assert_eq!(
+            cfg.environments["prod"].commands[&Action::Deploy].users,
+            ["U9"]
+        );
     }
 
     #[test]
@@ -259,19 +265,50 @@ poll_interval: 2s
         let cfg = ChatopsConfig::parse(YML, Path::new("/x")).expect("parse");
         assert!(cfg.target("prod", "web").is_ok());
         let e = cfg.target("prod", "db").expect_err("unknown service");
-        assert_eq!(e, "unknown service `db` in `prod`; services there: api, web");
+        assert_eq!(
+            e,
+            "unknown service `db` in `prod`; services there: api, web"
+        );
         let e = cfg.target("dev", "web").expect_err("unknown env");
         assert_eq!(e, "unknown environment `dev`; environments: prod, staging");
     }
 
     #[test]
+    fn the_example_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/slack/chatops.yml");
+        let cfg = ChatopsConfig::load(&path).expect("examples/slack/chatops.yml");
+        assert!(
+            cfg.targets["prod/web"]
+                .config
+                .ends_with("../bluegreen/ecspress.yml")
+        );
+        assert!(
+            cfg.environments["prod"]
+                .commands
+                .contains_key(&Action::Deploy)
+        );
+    }
+
+    #[test]
     fn rejects_mistakes() {
         let cases = [
-            ("targets: {web: {config: a.yml}}", "expected <env>/<service>"),
+            (
+                "targets: {web: {config: a.yml}}",
+                "expected <env>/<service>",
+            ),
             ("targets: {Prod/web: {config: a.yml}}", "env must match"),
-            ("targets: {prod/web: {config: a.yml, image_tag_env: 'A B'}}", "not a variable"),
-            ("targets: {prod/web: {config: a.yml, imag_tag_env: X}}", "unknown field"),
-            ("targets: {}\nenvironments: {prod: {chanels: [C1]}}", "unknown field"),
+            (
+                "targets: {prod/web: {config: a.yml, image_tag_env: 'A B'}}",
+                "not a variable",
+            ),
+            (
+                "targets: {prod/web: {config: a.yml, imag_tag_env: X}}",
+                "unknown field",
+            ),
+            (
+                "targets: {}\nenvironments: {prod: {chanels: [C1]}}",
+                "unknown field",
+            ),
             ("targets: {}\nlock: s3://x", "invalid lock URL"),
             ("targets: {}\nsigning_secret: {vault: x}", "unknown field"),
             ("targets: {}\nbot_token: {env: A, ssm: b}", "exactly one"),

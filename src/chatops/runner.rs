@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -21,11 +22,11 @@ use super::reply::{Message, Reply};
 use crate::exit::ExitStatus;
 use crate::model::rollout::Verdict;
 use crate::ops::continue_::{ContinueOptions, continue_deployment};
-use crate::ops::deploy::{DeployOptions, deploy};
+use crate::ops::deploy::{DeployOptions, ServiceRef, deploy};
 use crate::ops::diff::{DiffOptions, diff_project};
 use crate::ops::lock::locked;
-use crate::ops::render::{ProjectOptions, load_project_with_overlay};
-use crate::ops::rollback::{RollbackOptions, rollback};
+use crate::ops::render::{Project, ProjectOptions, load_project_with_overlay};
+use crate::ops::rollback::{RollbackOptions, newest, rollback};
 use crate::ops::status::status;
 use crate::ops::watch::WatchOptions;
 use crate::output::{Event, EventSink};
@@ -112,7 +113,7 @@ pub async fn run(server: Arc<Server>, job: Job) {
         action,
         version.as_ref(),
         &target,
-        deployment.is_some(),
+        deployment.as_deref(),
         &holder,
         &sink,
     )
@@ -169,7 +170,11 @@ fn final_text(
                     v.message,
                     out.status.code()
                 ),
-                None => format!("{icon} `{label}`: {} (exit {})", out.status, out.status.code()),
+                None => format!(
+                    "{icon} `{label}`: {} (exit {})",
+                    out.status,
+                    out.status.code()
+                ),
             };
             if let Some(h) = verdict.and_then(|v| v.hint.as_deref()) {
                 text.push_str(&format!("\n{h}"));
@@ -195,7 +200,7 @@ async fn execute(
     action: Action,
     version: Option<&Version>,
     target: &Target,
-    from_button: bool,
+    button_deployment: Option<&str>,
     holder: &str,
     sink: &ChannelSink,
 ) -> anyhow::Result<Outcome> {
@@ -224,8 +229,17 @@ async fn execute(
         poll_interval: server.config.poll_interval.unwrap_or(DEFAULT_POLL),
         wait_until: WaitUntil::Deployed,
     };
-    // Buttons act on the deployment a /deploy (which holds the lock) started: they do not lock.
-    let lock = server.config.lock.as_deref().filter(|_| !from_button);
+    // Buttons act on the deployment a /deploy (which holds the lock) started: they do not lock,
+    // but they must still be about the deployment in progress (an old message's button must not
+    // approve or roll back a newer deployment).
+    if let Some(deployment) = button_deployment {
+        check_button_deployment(&project, deployment).await?;
+    }
+    let lock = server
+        .config
+        .lock
+        .as_deref()
+        .filter(|_| button_deployment.is_none());
     let status = match action {
         Action::Deploy => {
             let opts = DeployOptions {
@@ -308,6 +322,36 @@ async fn execute(
     })
 }
 
+/// Refuse a button whose ECS service deployment is no longer the one in progress. CodeDeploy
+/// ids (`d-...`) are not checked here: `continue`/`rollback` act on the group's active
+/// deployment, and a finished one is reported as nothing to do.
+async fn check_button_deployment(project: &Project, deployment: &str) -> anyhow::Result<()> {
+    if !deployment.starts_with("arn:") {
+        return Ok(());
+    }
+    let target = ServiceRef::of(project)?;
+    let listed = project
+        .clients()
+        .ecs
+        .list_service_deployments(
+            &target.cluster,
+            &target.service,
+            None,
+            &["PENDING", "IN_PROGRESS"],
+        )
+        .await
+        .with_context(|| format!("cannot list the deployments of service {}", target.service))?;
+    match newest(&listed) {
+        Some(current) if current == deployment => Ok(()),
+        Some(current) => bail!(
+            "this button is for deployment {deployment}, but {current} is the one in progress now; nothing was changed"
+        ),
+        None => bail!(
+            "deployment {deployment} is no longer in progress (nothing is); nothing was changed"
+        ),
+    }
+}
+
 fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_owned();
@@ -316,7 +360,10 @@ fn truncate(s: &str, max: usize) -> String {
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}\n… (truncated; run `ecspress diff` for all of it)", &s[..end])
+    format!(
+        "{}\n… (truncated; run `ecspress diff` for all of it)",
+        &s[..end]
+    )
 }
 
 /// Consume events; post "started" and "paused"; return the reply (for the final post) and the

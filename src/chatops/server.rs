@@ -46,14 +46,14 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Verify the signature; on failure audit and answer 401 (nothing else happens).
+/// Verify the signature; on failure audit and return the 401 answer (nothing else happens).
 fn check_signature(
     server: &Server,
     headers: &HeaderMap,
     body: &[u8],
     kind: &str,
     request_id: &str,
-) -> Result<(), Response> {
+) -> Option<Response> {
     verify(
         &server.secret,
         header(headers, "x-slack-request-timestamp"),
@@ -71,6 +71,7 @@ fn check_signature(
         });
         (StatusCode::UNAUTHORIZED, "invalid request signature\n").into_response()
     })
+    .err()
 }
 
 fn form(body: &[u8]) -> HashMap<String, String> {
@@ -179,7 +180,7 @@ impl Server {
 
 async fn commands(State(server): State<Arc<Server>>, headers: HeaderMap, body: Bytes) -> Response {
     let request_id = server.next_id();
-    if let Err(r) = check_signature(&server, &headers, &body, "command", &request_id) {
+    if let Some(r) = check_signature(&server, &headers, &body, "command", &request_id) {
         return r;
     }
     let f = form(&body);
@@ -235,7 +236,7 @@ async fn interactions(
     body: Bytes,
 ) -> Response {
     let request_id = server.next_id();
-    if let Err(r) = check_signature(&server, &headers, &body, "interaction", &request_id) {
+    if let Some(r) = check_signature(&server, &headers, &body, "interaction", &request_id) {
         return r;
     }
     let f = form(&body);
@@ -265,7 +266,11 @@ async fn interactions(
         ..AuditRecord::default()
     };
     if payload["type"] != "block_actions" {
-        return server.refuse(base, "refused", "only block_actions interactions are handled");
+        return server.refuse(
+            base,
+            "refused",
+            "only block_actions interactions are handled",
+        );
     }
     let button = match parse_button(&value) {
         Ok(b) => b,

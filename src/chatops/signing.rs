@@ -56,7 +56,7 @@ pub fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -100,6 +100,15 @@ mod tests {
     const BODY: &[u8] = b"token=x&command=%2Fdeploy&text=prod+web+v2";
     const NOW: i64 = 1_700_000_000;
 
+    /// (name, timestamp header, signature header, body, expected)
+    type Case = (
+        &'static str,
+        Option<String>,
+        Option<String>,
+        &'static [u8],
+        Result<(), SignatureError>,
+    );
+
     #[test]
     fn slack_documented_example() {
         // The example from Slack's "Verifying requests from Slack" page.
@@ -123,7 +132,7 @@ mod tests {
         let future = (NOW + 301).to_string();
         let edge = (NOW - 300).to_string();
         let upper = good.to_uppercase().replace("V0=", "v0=");
-        let cases: Vec<(&str, Option<String>, Option<String>, &[u8], Result<(), SignatureError>)> = vec![
+        let cases: Vec<Case> = vec![
             ("valid", Some(ts.clone()), Some(good.clone()), BODY, Ok(())),
             (
                 "valid at the 300 s edge",
@@ -209,7 +218,13 @@ mod tests {
                 BODY,
                 Err(SignatureError::BadFormat),
             ),
-            ("upper-case hex is the same bytes", Some(ts.clone()), Some(upper), BODY, Ok(())),
+            (
+                "upper-case hex is the same bytes",
+                Some(ts.clone()),
+                Some(upper),
+                BODY,
+                Ok(()),
+            ),
             (
                 "empty signature",
                 Some(ts.clone()),

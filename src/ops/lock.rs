@@ -266,7 +266,9 @@ pub fn lock_id_of(project: &Project) -> anyhow::Result<String> {
 
 /// The DynamoDB store for a project's AWS settings (`AWS_ENDPOINT_URL_DYNAMODB` applies).
 pub async fn store_for(project: &Project) -> Arc<dyn LockStore> {
-    Arc::new(SdkLockStore::new(&load_sdk_config(project.aws_options()).await))
+    Arc::new(SdkLockStore::new(
+        &load_sdk_config(project.aws_options()).await,
+    ))
 }
 
 /// Run `op` holding the lock of `project`'s service when `url` is given (else just run it).
@@ -319,7 +321,10 @@ mod tests {
     fn lock_urls() {
         let cases: &[(&str, Option<&str>)] = &[
             ("dynamodb://locks", Some("locks")),
-            ("dynamodb://ecspress.locks-prod_1", Some("ecspress.locks-prod_1")),
+            (
+                "dynamodb://ecspress.locks-prod_1",
+                Some("ecspress.locks-prod_1"),
+            ),
             ("dynamodb://ab", None),
             ("dynamodb://", None),
             ("s3://locks", None),

@@ -89,7 +89,10 @@ pub async fn load_project_with_overlay(
     load_project_env(opts, Arc::new(env)).await
 }
 
-async fn load_project_env(opts: &ProjectOptions, env: Arc<dyn EnvSource>) -> anyhow::Result<Project> {
+async fn load_project_env(
+    opts: &ProjectOptions,
+    env: Arc<dyn EnvSource>,
+) -> anyhow::Result<Project> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let source = ConfigSource::find(opts, env.as_ref(), &cwd).await?;
     let pre = pass1(&source, &env).await?;

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::support::sim::{self, SimProcess};
 use crate::support::slack::{
     self, ChatopsProcess, FakeSlack, Post, SECRET, Signing, button_value, command, interaction,
     now, text,
 };
-use crate::support::sim::{self, SimProcess};
 use crate::support::{bin, code, repo, stderr};
 
 const SCALE: f64 = 0.005;
@@ -123,10 +123,15 @@ async fn signed_deploy_acks_then_posts_progress_ending_with_the_verdict() {
     assert!(ack_text(&body).contains("Working on it"), "{body}");
     // The ack does not wait for the work: no verdict has been posted when it arrives.
     assert!(!fake.posts("/hooks/deploy").iter().any(is_final));
-    let posts = fake.wait_for("/hooks/deploy", "with the verdict", is_final).await;
+    let posts = fake
+        .wait_for("/hooks/deploy", "with the verdict", is_final)
+        .await;
     let texts: Vec<String> = posts.iter().map(text).collect();
     assert!(texts[0].contains("deployment started"), "{texts:#?}");
-    assert!(texts.last().is_some_and(|t| t.contains("(exit 0)")), "{texts:#?}");
+    assert!(
+        texts.last().is_some_and(|t| t.contains("(exit 0)")),
+        "{texts:#?}"
+    );
     assert!(texts.len() <= 5, "{texts:#?}");
     // Give a late post the chance to show up, then count again: never more than 5.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -165,7 +170,13 @@ async fn signed_deploy_acks_then_posts_progress_ending_with_the_verdict() {
         let (status, body) = slack::post(
             &server,
             "/slack/commands",
-            &command(cmd, "dev web", "U2", "C1", &format!("{}{hook_path}", fake.url)),
+            &command(
+                cmd,
+                "dev web",
+                "U2",
+                "C1",
+                &format!("{}{hook_path}", fake.url),
+            ),
             Signing::Valid,
         )
         .await;
@@ -213,11 +224,19 @@ async fn unsigned_or_forged_requests_get_401_and_make_no_aws_call() {
         .expect("post");
     assert_eq!(resp.status().as_u16(), 401);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(total_calls(&sim).await, 0, "no AWS call for refused requests");
+    assert_eq!(
+        total_calls(&sim).await,
+        0,
+        "no AWS call for refused requests"
+    );
     assert!(fake.all().is_empty(), "nothing posted to Slack");
     let lines = audit(dir.path());
     assert_eq!(lines.len(), 9, "{lines:#?}");
-    assert!(lines.iter().all(|l| l["decision"] == "bad_signature" && l.get("user_id").is_none()));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["decision"] == "bad_signature" && l.get("user_id").is_none())
+    );
     // Health check for load balancers.
     let health = reqwest::get(format!("{}/healthz", server.url))
         .await
@@ -234,16 +253,64 @@ async fn unauthorised_users_and_malformed_commands_are_refused_without_aws_calls
     let hook = format!("{}/h", fake.url);
     let cases = [
         // U2 may status/diff in prod, but not deploy or rollback (command override).
-        ("/deploy", "prod web", "U2", "C1", "you are not allowed to deploy in `prod`"),
-        ("/rollback", "prod web", "U2", "C1", "you are not allowed to rollback"),
-        ("/deploy", "dev web", "U9", "C1", "you are not allowed to deploy in `dev`"),
-        ("/deploy", "dev web", "U1", "C9", "not allowed from this channel"),
-        ("/deploy", "dev db", "U1", "C1", "unknown service `db` in `dev`; services there: web"),
-        ("/deploy", "qa web", "U1", "C1", "unknown environment `qa`; environments: dev, prod"),
-        ("/deploy", "prod api v2", "U1", "C1", "does not take an image tag"),
+        (
+            "/deploy",
+            "prod web",
+            "U2",
+            "C1",
+            "you are not allowed to deploy in `prod`",
+        ),
+        (
+            "/rollback",
+            "prod web",
+            "U2",
+            "C1",
+            "you are not allowed to rollback",
+        ),
+        (
+            "/deploy",
+            "dev web",
+            "U9",
+            "C1",
+            "you are not allowed to deploy in `dev`",
+        ),
+        (
+            "/deploy",
+            "dev web",
+            "U1",
+            "C9",
+            "not allowed from this channel",
+        ),
+        (
+            "/deploy",
+            "dev db",
+            "U1",
+            "C1",
+            "unknown service `db` in `dev`; services there: web",
+        ),
+        (
+            "/deploy",
+            "qa web",
+            "U1",
+            "C1",
+            "unknown environment `qa`; environments: dev, prod",
+        ),
+        (
+            "/deploy",
+            "prod api v2",
+            "U1",
+            "C1",
+            "does not take an image tag",
+        ),
         ("/deploy", "dev web; rm -rf /", "U1", "C1", "usage: /deploy"),
         ("/deploy", "dev web $(id)", "U1", "C1", "invalid image tag"),
-        ("/deploy", "dev web {{env}}", "U1", "C1", "invalid image tag"),
+        (
+            "/deploy",
+            "dev web {{env}}",
+            "U1",
+            "C1",
+            "invalid image tag",
+        ),
         ("/deploy", "dev web\nv2", "U1", "C1", "only plain ASCII"),
         ("/deploy", "dev w\u{0435}b", "U1", "C1", "only plain ASCII"),
         ("/shell", "dev web", "U1", "C1", "unknown command"),
@@ -258,8 +325,14 @@ async fn unauthorised_users_and_malformed_commands_are_refused_without_aws_calls
         .await;
         assert_eq!(status, 200, "{cmd} {txt:?}: {body}");
         let t = ack_text(&body);
-        assert!(t.starts_with("Refused: ") && t.contains(want), "{cmd} {txt:?}: {t}");
-        assert!(!t.contains("U1") || user == "U1" && !t.contains("U2"), "{t}");
+        assert!(
+            t.starts_with("Refused: ") && t.contains(want),
+            "{cmd} {txt:?}: {t}"
+        );
+        assert!(
+            !t.contains("U1") || user == "U1" && !t.contains("U2"),
+            "{t}"
+        );
     }
     // A forged button (valid signature, but a value we would never have built).
     let (status, body) = slack::post(
@@ -278,12 +351,19 @@ async fn unauthorised_users_and_malformed_commands_are_refused_without_aws_calls
     assert_eq!(status, 200);
     assert!(ack_text(&body).starts_with("Refused: "), "{body}");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(total_calls(&sim).await, 0, "no AWS call for refused requests");
+    assert_eq!(
+        total_calls(&sim).await,
+        0,
+        "no AWS call for refused requests"
+    );
     assert!(fake.all().is_empty(), "{:#?}", fake.all());
     let lines = audit(dir.path());
     assert_eq!(lines.len(), cases.len() + 1);
     assert_eq!(
-        lines.iter().filter(|l| l["decision"] == "unauthorized").count(),
+        lines
+            .iter()
+            .filter(|l| l["decision"] == "unauthorized")
+            .count(),
         4
     );
     assert!(lines.iter().all(|l| l["decision"] != "accepted"));
@@ -320,7 +400,10 @@ async fn deploy_until_paused(
         .iter()
         .find(|p| button_value(p, "ecspress_continue").is_some())
         .expect("paused post");
-    assert!(text(paused).contains("paused at POST_TEST_TRAFFIC_SHIFT"), "{paused:#?}");
+    assert!(
+        text(paused).contains("paused at POST_TEST_TRAFFIC_SHIFT"),
+        "{paused:#?}"
+    );
     (
         button_value(paused, "ecspress_continue").expect("approve"),
         button_value(paused, "ecspress_rollback").expect("roll back"),
@@ -339,33 +422,85 @@ async fn paused_bluegreen_buttons_approve_then_roll_back() {
     let (approve, _, deploy_path) = deploy_until_paused(&server, &fake, "1.27").await;
     let v: Value = serde_json::from_str(&approve).expect("value");
     assert_eq!(v["env"], "prod");
-    assert!(v["deployment"].as_str().unwrap_or_default().starts_with("arn:"), "{v}");
+    assert!(
+        v["deployment"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("arn:"),
+        "{v}"
+    );
     // U2 may not approve in prod (continue follows the deploy override).
     let (_, body) = slack::post(
         &server,
         "/slack/interactions",
-        &interaction(&approve, "ecspress_continue", "U2", "C1", &format!("{}/hooks/x", fake.url)),
+        &interaction(
+            &approve,
+            "ecspress_continue",
+            "U2",
+            "C1",
+            &format!("{}/hooks/x", fake.url),
+        ),
         Signing::Valid,
     )
     .await;
-    assert!(ack_text(&body).contains("not allowed to continue"), "{body}");
+    assert!(
+        ack_text(&body).contains("not allowed to continue"),
+        "{body}"
+    );
     assert_eq!(sim.calls("ContinueServiceDeployment").await, 0);
     let (status, body) = slack::post(
         &server,
         "/slack/interactions",
-        &interaction(&approve, "ecspress_continue", "U1", "C1", &format!("{}/hooks/approve", fake.url)),
+        &interaction(
+            &approve,
+            "ecspress_continue",
+            "U1",
+            "C1",
+            &format!("{}/hooks/approve", fake.url),
+        ),
         Signing::Valid,
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let posts = fake.wait_for("/hooks/approve", "with the verdict", is_final).await;
+    let posts = fake
+        .wait_for("/hooks/approve", "with the verdict", is_final)
+        .await;
     let last = text(&posts[posts.len() - 1]);
     assert!(last.contains("(exit 0)"), "{last}");
-    let posts = fake.wait_for(&deploy_path, "with the verdict", is_final).await;
+    let posts = fake
+        .wait_for(&deploy_path, "with the verdict", is_final)
+        .await;
     let texts: Vec<String> = posts.iter().map(text).collect();
     assert!(texts[0].contains("deployment started"), "{texts:#?}");
-    assert!(texts.last().is_some_and(|t| t.contains("(exit 0)")), "{texts:#?}");
+    assert!(
+        texts.last().is_some_and(|t| t.contains("(exit 0)")),
+        "{texts:#?}"
+    );
     assert!(texts.len() <= 5);
+    assert_eq!(sim.calls("ContinueServiceDeployment").await, 1);
+    // The same Approve button again: that deployment is over, nothing is continued.
+    let (status, _) = slack::post(
+        &server,
+        "/slack/interactions",
+        &interaction(
+            &approve,
+            "ecspress_continue",
+            "U1",
+            "C1",
+            &format!("{}/hooks/stale", fake.url),
+        ),
+        Signing::Valid,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let posts = fake
+        .wait_for("/hooks/stale", "with the refusal", is_final)
+        .await;
+    let last = text(&posts[posts.len() - 1]);
+    assert!(
+        last.contains("no longer in progress") && last.contains("(exit 2)"),
+        "{last}"
+    );
     assert_eq!(sim.calls("ContinueServiceDeployment").await, 1);
 
     // 2. Roll back at the pause: ContinueServiceDeployment(ROLLBACK); the deploy reports 3.
@@ -373,15 +508,28 @@ async fn paused_bluegreen_buttons_approve_then_roll_back() {
     let (status, body) = slack::post(
         &server,
         "/slack/interactions",
-        &interaction(&roll_back, "ecspress_rollback", "U1", "C1", &format!("{}/hooks/rollback", fake.url)),
+        &interaction(
+            &roll_back,
+            "ecspress_rollback",
+            "U1",
+            "C1",
+            &format!("{}/hooks/rollback", fake.url),
+        ),
         Signing::Valid,
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let posts = fake.wait_for("/hooks/rollback", "with the verdict", is_final).await;
+    let posts = fake
+        .wait_for("/hooks/rollback", "with the verdict", is_final)
+        .await;
     let last = text(&posts[posts.len() - 1]);
-    assert!(last.contains("rolled back") && last.contains("(exit 0)"), "{last}");
-    let posts = fake.wait_for(&deploy_path, "with the verdict", is_final).await;
+    assert!(
+        last.contains("rolled back") && last.contains("(exit 0)"),
+        "{last}"
+    );
+    let posts = fake
+        .wait_for(&deploy_path, "with the verdict", is_final)
+        .await;
     let last = text(&posts[posts.len() - 1]);
     assert!(last.contains("(exit 3)"), "{last}");
     assert_eq!(sim.calls("ContinueServiceDeployment").await, 2);
@@ -439,9 +587,16 @@ async fn lock_store_acquire_contention_expiry_and_release_only_by_holder() {
         expires_at: at + 300,
     };
     let now = 1_700_000_000;
-    assert_eq!(store.acquire(t, &item("a", now), now).await.expect("a"), LockWrite::Done);
+    assert_eq!(
+        store.acquire(t, &item("a", now), now).await.expect("a"),
+        LockWrite::Done
+    );
     // Contention: refused, naming the holder.
-    match store.acquire(t, &item("b", now + 10), now + 10).await.expect("b") {
+    match store
+        .acquire(t, &item("b", now + 10), now + 10)
+        .await
+        .expect("b")
+    {
         LockWrite::Refused(Some(cur)) => {
             assert_eq!(cur.holder_info, "a info");
             assert_eq!(cur.acquired_at, now);
@@ -449,32 +604,70 @@ async fn lock_store_acquire_contention_expiry_and_release_only_by_holder() {
         other => panic!("{other:?}"),
     }
     // Release and refresh only by the holder.
-    assert!(matches!(store.release(t, "c/web", "b").await.expect("rel"), LockWrite::Refused(_)));
     assert!(matches!(
-        store.refresh(t, "c/web", "b", now + 999).await.expect("refresh"),
+        store.release(t, "c/web", "b").await.expect("rel"),
         LockWrite::Refused(_)
     ));
-    assert_eq!(store.refresh(t, "c/web", "a", now + 600).await.expect("refresh"), LockWrite::Done);
-    assert_eq!(store.get(t, "c/web").await.expect("get").expect("item").expires_at, now + 600);
-    // Expiry takeover: once expires_at is in the past, another holder gets it.
     assert!(matches!(
-        store.acquire(t, &item("b", now + 500), now + 500).await.expect("b"),
+        store
+            .refresh(t, "c/web", "b", now + 999)
+            .await
+            .expect("refresh"),
         LockWrite::Refused(_)
     ));
     assert_eq!(
-        store.acquire(t, &item("b", now + 601), now + 601).await.expect("b"),
+        store
+            .refresh(t, "c/web", "a", now + 600)
+            .await
+            .expect("refresh"),
         LockWrite::Done
     );
-    assert!(matches!(store.release(t, "c/web", "a").await.expect("rel"), LockWrite::Refused(_)));
-    assert_eq!(store.release(t, "c/web", "b").await.expect("rel"), LockWrite::Done);
+    assert_eq!(
+        store
+            .get(t, "c/web")
+            .await
+            .expect("get")
+            .expect("item")
+            .expires_at,
+        now + 600
+    );
+    // Expiry takeover: once expires_at is in the past, another holder gets it.
+    assert!(matches!(
+        store
+            .acquire(t, &item("b", now + 500), now + 500)
+            .await
+            .expect("b"),
+        LockWrite::Refused(_)
+    ));
+    assert_eq!(
+        store
+            .acquire(t, &item("b", now + 601), now + 601)
+            .await
+            .expect("b"),
+        LockWrite::Done
+    );
+    assert!(matches!(
+        store.release(t, "c/web", "a").await.expect("rel"),
+        LockWrite::Refused(_)
+    ));
+    assert_eq!(
+        store.release(t, "c/web", "b").await.expect("rel"),
+        LockWrite::Done
+    );
     assert_eq!(store.get(t, "c/web").await.expect("get"), None);
     // Another service's lock is independent.
-    assert_eq!(store.acquire(t, &item("a", now), now).await.expect("a"), LockWrite::Done);
+    assert_eq!(
+        store.acquire(t, &item("a", now), now).await.expect("a"),
+        LockWrite::Done
+    );
     let other = LockItem {
         lock_id: "c/api".into(),
         ..item("b", now)
     };
-    assert_eq!(store.acquire(t, &other, now).await.expect("api"), LockWrite::Done);
+    assert_eq!(
+        store.acquire(t, &other, now).await.expect("api"),
+        LockWrite::Done
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -497,9 +690,18 @@ async fn deploy_lock_twice_concurrently_refuses_the_second_and_releases() {
         let mut cmd = bin();
         cmd.current_dir(&project)
             .env("AWS_ENDPOINT_URL", &sim.url)
-            .env("AWS_ENDPOINT_URL_DYNAMODB", crate::support::moto::endpoint())
+            .env(
+                "AWS_ENDPOINT_URL_DYNAMODB",
+                crate::support::moto::endpoint(),
+            )
             .env("IMAGE_TAG", tag)
-            .args(["deploy", "--lock", "dynamodb://locks-cli", "--poll-interval", "50ms"]);
+            .args([
+                "deploy",
+                "--lock",
+                "dynamodb://locks-cli",
+                "--poll-interval",
+                "50ms",
+            ]);
         cmd
     };
     let mut first = run("1.27")
@@ -514,34 +716,56 @@ async fn deploy_lock_twice_concurrently_refuses_the_second_and_releases() {
         let out = client
             .get_item()
             .table_name("locks-cli")
-            .key("lock_id", aws_sdk_dynamodb::types::AttributeValue::S("hello/hello".into()))
+            .key(
+                "lock_id",
+                aws_sdk_dynamodb::types::AttributeValue::S("hello/hello".into()),
+            )
             .send()
             .await
             .expect("GetItem");
         if out.item.is_some() {
             break;
         }
-        assert!(Instant::now() < deadline, "the first deploy never took the lock");
+        assert!(
+            Instant::now() < deadline,
+            "the first deploy never took the lock"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(first.try_wait().expect("try_wait").is_none(), "the first deploy ended too early");
+    assert!(
+        first.try_wait().expect("try_wait").is_none(),
+        "the first deploy ended too early"
+    );
     let second = run("1.28").output().expect("second deploy");
-    assert!(first.try_wait().expect("try_wait").is_none(), "the first deploy ended too early");
+    assert!(
+        first.try_wait().expect("try_wait").is_none(),
+        "the first deploy ended too early"
+    );
     let err = stderr(&second);
     assert_eq!(code(&second), 2, "{err}");
     assert!(
-        err.contains("held by") && err.contains("ecspress deploy") && err.contains("nothing was changed"),
+        err.contains("held by")
+            && err.contains("ecspress deploy")
+            && err.contains("nothing was changed"),
         "{err}"
     );
     let first = first.wait_with_output().expect("first");
-    assert_eq!(code(&first), 0, "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(
+        code(&first),
+        0,
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     // The second changed nothing: the first's calls only (it registers + creates once).
     assert_eq!(sim.calls("RegisterTaskDefinition").await, 1);
     // Released on exit: the item is gone, and a third deploy gets the lock.
     let out = client
         .get_item()
         .table_name("locks-cli")
-        .key("lock_id", aws_sdk_dynamodb::types::AttributeValue::S("hello/hello".into()))
+        .key(
+            "lock_id",
+            aws_sdk_dynamodb::types::AttributeValue::S("hello/hello".into()),
+        )
         .send()
         .await
         .expect("GetItem");

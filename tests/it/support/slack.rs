@@ -89,7 +89,12 @@ impl FakeSlack {
     }
 
     /// Wait until a post to `path` satisfies `pred`; returns all posts to `path` then.
-    pub async fn wait_for(&self, path: &str, what: &str, pred: impl Fn(&Post) -> bool) -> Vec<Post> {
+    pub async fn wait_for(
+        &self,
+        path: &str,
+        what: &str,
+        pred: impl Fn(&Post) -> bool,
+    ) -> Vec<Post> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let posts = self.posts(path);
@@ -189,7 +194,8 @@ pub async fn post(
         Signing::None => (None, 0),
     };
     if let Some(secret) = secret {
-        let sig = ecspress::chatops::signing::sign(secret.as_bytes(), &ts.to_string(), body.as_bytes());
+        let sig =
+            ecspress::chatops::signing::sign(secret.as_bytes(), &ts.to_string(), body.as_bytes());
         req = req
             .header("x-slack-request-timestamp", ts.to_string())
             .header("x-slack-signature", sig);
@@ -216,7 +222,13 @@ pub fn command(command: &str, text: &str, user: &str, channel: &str, response_ur
 }
 
 /// A block_actions interaction body clicking the button with `value`.
-pub fn interaction(value: &str, action_id: &str, user: &str, channel: &str, response_url: &str) -> String {
+pub fn interaction(
+    value: &str,
+    action_id: &str,
+    user: &str,
+    channel: &str,
+    response_url: &str,
+) -> String {
     let payload = serde_json::json!({
         "type": "block_actions",
         "user": { "id": user, "username": "alice" },
