@@ -351,4 +351,98 @@ mod tests {
         assert!(msg.contains("1970-01-01T00:00:00Z"), "{msg}");
         assert!(msg.contains("nothing was changed"), "{msg}");
     }
+
+    /// An in-memory [`LockStore`] with DynamoDB's conditional semantics, counting calls.
+    #[derive(Default)]
+    struct MemStore {
+        items: std::sync::Mutex<std::collections::HashMap<String, LockItem>>,
+        refreshes: AtomicU64,
+        releases: AtomicU64,
+    }
+
+    #[async_trait::async_trait]
+    impl LockStore for MemStore {
+        async fn acquire(
+            &self,
+            _: &str,
+            item: &LockItem,
+            now: i64,
+        ) -> crate::aws::AwsResult<LockWrite> {
+            let mut items = self.items.lock().unwrap();
+            match items.get(&item.lock_id) {
+                Some(cur) if cur.expires_at >= now => Ok(LockWrite::Refused(Some(cur.clone()))),
+                _ => {
+                    items.insert(item.lock_id.clone(), item.clone());
+                    Ok(LockWrite::Done)
+                }
+            }
+        }
+        async fn refresh(
+            &self,
+            _: &str,
+            id: &str,
+            holder: &str,
+            exp: i64,
+        ) -> crate::aws::AwsResult<LockWrite> {
+            self.refreshes.fetch_add(1, Ordering::SeqCst);
+            let mut items = self.items.lock().unwrap();
+            match items.get_mut(id) {
+                Some(cur) if cur.holder == holder => {
+                    cur.expires_at = exp;
+                    Ok(LockWrite::Done)
+                }
+                cur => Ok(LockWrite::Refused(cur.cloned())),
+            }
+        }
+        async fn release(
+            &self,
+            _: &str,
+            id: &str,
+            holder: &str,
+        ) -> crate::aws::AwsResult<LockWrite> {
+            self.releases.fetch_add(1, Ordering::SeqCst);
+            let mut items = self.items.lock().unwrap();
+            if items.get(id).is_some_and(|c| c.holder == holder) {
+                items.remove(id);
+                Ok(LockWrite::Done)
+            } else {
+                Ok(LockWrite::Refused(items.get(id).cloned()))
+            }
+        }
+        async fn get(&self, _: &str, id: &str) -> crate::aws::AwsResult<Option<LockItem>> {
+            Ok(self.items.lock().unwrap().get(id).cloned())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn guard_heartbeats_and_releases_on_every_path() {
+        let store = Arc::new(MemStore::default());
+        let spec = LockSpec::parse("dynamodb://locks").unwrap();
+        let ttl = Duration::from_secs(30);
+        let g = acquire(store.clone(), &spec, "c/web", "alice: deploy", ttl)
+            .await
+            .unwrap();
+        // Busy while held, naming the holder.
+        let busy = acquire(store.clone(), &spec, "c/web", "bob: deploy", ttl)
+            .await
+            .unwrap_err();
+        assert!(busy.to_string().contains("held by alice: deploy"), "{busy}");
+        // Heartbeat every ttl/3 (paused clock: sleeping advances it).
+        tokio::time::sleep(Duration::from_secs(31)).await;
+        assert_eq!(store.refreshes.load(Ordering::SeqCst), 3);
+        g.release().await.unwrap();
+        assert_eq!(store.releases.load(Ordering::SeqCst), 1);
+        assert!(store.items.lock().unwrap().is_empty());
+        // No heartbeat after release.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(store.refreshes.load(Ordering::SeqCst), 3);
+        // Dropped (an error path, Ctrl-C): released in the background.
+        let g = acquire(store.clone(), &spec, "c/web", "bob: deploy", ttl)
+            .await
+            .unwrap();
+        drop(g);
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert_eq!(store.releases.load(Ordering::SeqCst), 2);
+        assert!(store.items.lock().unwrap().is_empty());
+    }
 }

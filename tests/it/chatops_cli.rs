@@ -773,3 +773,57 @@ async fn deploy_lock_twice_concurrently_refuses_the_second_and_releases() {
     let third = run("1.28").output().expect("third deploy");
     assert_eq!(code(&third), 0, "{}", stderr(&third));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_bot_token_progress_goes_to_one_thread() {
+    let dir = workspace();
+    let fake = FakeSlack::start();
+    let cfg = std::fs::read_to_string(dir.path().join("chatops.yml")).expect("read");
+    std::fs::write(
+        dir.path().join("chatops.yml"),
+        format!(
+            "bot_token: {{ env: TEST_SLACK_BOT_TOKEN }}\nslack_api_url: {}/api\n{cfg}",
+            fake.url
+        ),
+    )
+    .expect("write");
+    let sim = start_sim(&["hello"]).await;
+    let server = slack::serve(
+        &dir.path().join("chatops.yml"),
+        &[
+            ("AWS_ENDPOINT_URL", sim.url.as_str()),
+            ("TEST_SLACK_BOT_TOKEN", "xoxb-test"),
+        ],
+    );
+    let (status, body) = slack::post(
+        &server,
+        "/slack/commands",
+        &command(
+            "/deploy",
+            "dev web",
+            "U1",
+            "C1",
+            &format!("{}/hooks/unused", fake.url),
+        ),
+        Signing::Valid,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let posts = fake
+        .wait_for("/api/chat.postMessage", "with the verdict", is_final)
+        .await;
+    assert!(fake.posts("/hooks/unused").is_empty());
+    assert!(posts.len() >= 2, "{posts:#?}");
+    assert!(
+        posts.iter().all(|p| p.body["channel"] == "C1"),
+        "{posts:#?}"
+    );
+    // The first post starts the thread; every later one replies in it.
+    assert!(posts[0].body.get("thread_ts").is_none(), "{posts:#?}");
+    assert!(
+        posts[1..]
+            .iter()
+            .all(|p| p.body["thread_ts"] == "1700000000.000100"),
+        "{posts:#?}"
+    );
+}
