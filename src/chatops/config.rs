@@ -180,6 +180,12 @@ impl ChatopsConfig {
         {
             *audit = base.join(&*audit);
         }
+        if cfg
+            .poll_interval
+            .is_some_and(|p| p < Duration::from_millis(50))
+        {
+            bail!("poll_interval: at least 50ms (ECS rate limits)");
+        }
         if let Some(lock) = &cfg.lock {
             crate::ops::lock::LockSpec::parse(lock)?;
         }
@@ -310,6 +316,7 @@ poll_interval: 2s
                 "unknown field",
             ),
             ("targets: {}\nlock: s3://x", "invalid lock URL"),
+            ("targets: {}\npoll_interval: 10ms", "at least 50ms"),
             ("targets: {}\nsigning_secret: {vault: x}", "unknown field"),
             ("targets: {}\nbot_token: {env: A, ssm: b}", "exactly one"),
         ];

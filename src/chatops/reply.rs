@@ -81,10 +81,7 @@ impl SlackHttp {
                 }
                 // Transport errors: the post may or may not have arrived; a duplicate message is
                 // better than a lost verdict.
-                Err(e) if !last => {
-                    let _ = e;
-                    tokio::time::sleep(backoff).await;
-                }
+                Err(_) if !last => tokio::time::sleep(backoff).await,
                 Err(e) => return Err(anyhow::Error::new(e).context("cannot post to Slack")),
             }
             backoff = (backoff * 2).min(MAX_BACKOFF);
