@@ -125,6 +125,9 @@ pub enum Command {
     /// Inspect Terraform state the way templates see it
     #[command(subcommand)]
     Tfstate(TfstateCommand),
+    /// Serve signed Slack slash commands and buttons (deploy, diff, rollback, status)
+    #[command(subcommand)]
+    Chatops(ChatopsCommand),
     /// Run the local ECS + CodeDeploy simulator (rehearse deploys; the test bed)
     Sim(SimArgs),
     /// Post a one-off Slack message from `notify:` (CI post_build: build succeeded/failed)
@@ -171,6 +174,9 @@ pub struct WatchArgs {
 /// `ecspress deploy`
 #[derive(Debug, Args)]
 pub struct DeployArgs {
+    /// Hold the service's deploy lock while running (`dynamodb://TABLE`); busy → exit 2, nothing changed
+    #[arg(long, value_name = "URL", env = "ECSPRESS_LOCK")]
+    pub lock: Option<String>,
     /// Read everything, print the diff and what would be sent; change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -240,6 +246,9 @@ pub struct AppspecArgs {
 /// `ecspress rollback`
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
+    /// Hold the service's deploy lock while running (`dynamodb://TABLE`); busy → exit 2, nothing changed
+    #[arg(long, value_name = "URL", env = "ECSPRESS_LOCK")]
+    pub lock: Option<String>,
     /// Roll back to this revision of the family instead of the previous one
     #[arg(long, value_name = "N")]
     pub revision: Option<u32>,
@@ -354,6 +363,23 @@ pub struct SimArgs {
     /// Seed for ids and every random choice (reproducible runs)
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub seed: u64,
+}
+
+/// `ecspress chatops ...`
+#[derive(Debug, Subcommand)]
+pub enum ChatopsCommand {
+    /// Listen for Slack requests (`/slack/commands`, `/slack/interactions`, `/healthz`)
+    Serve(ChatopsServeArgs),
+}
+
+/// `ecspress chatops serve [--config chatops.yml]` (the global `--config` names the server config)
+#[derive(Debug, Args)]
+pub struct ChatopsServeArgs {
+    /// Address to listen on (put a TLS-terminating proxy in front; port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:3000", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    // The global `--config` names the server config here (default chatops.yml): targets,
+    // allowlists, audit log, lock (see examples/slack/chatops.yml).
 }
 
 /// Shells for `completion`.

@@ -15,9 +15,12 @@
 //!   (an `EventSink` decorator; the second network peer after AWS).
 //! - [`sim`]: `ecspress sim`, a local ECS + CodeDeploy control-plane simulator (its own
 //!   subsystem: the test bed and demo target, served in-process or over HTTP).
+//! - [`chatops`]: `ecspress chatops serve`: signed Slack commands and buttons, authorisation,
+//!   audit; runs the same `ops` as the CLI.
 //! - [`exit`]: the documented process exit codes.
 
 pub mod aws;
+pub mod chatops;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -10,6 +10,7 @@ pub mod autoscaling;
 pub mod codec;
 pub mod codedeploy;
 mod config;
+pub mod dynamodb;
 pub mod ecs;
 mod error;
 mod s3;
@@ -66,8 +67,8 @@ pub trait ParameterStore: Send + Sync {
 pub trait SecretStore: Send + Sync {
     /// DescribeSecret, returning the secret's full ARN (with AWS's random 6-character suffix).
     async fn secret_arn(&self, id: &str) -> AwsResult<String>;
-    /// GetSecretValue's `SecretString` (notification credentials). Stores that cannot read
-    /// values (test fakes) answer an error.
+    /// GetSecretValue's `SecretString` (Slack credentials, the ChatOps signing secret). Stores
+    /// that cannot read values (test fakes) answer an error.
     async fn secret_string(&self, id: &str) -> AwsResult<String> {
         Err(AwsError {
             kind: AwsErrorKind::Service,

@@ -4,6 +4,7 @@ use crate::cli::DeployArgs;
 use crate::exit::ExitStatus;
 use crate::model::codedeploy::parse_rollback_events;
 use crate::ops::deploy::{DeployOptions, deploy};
+use crate::ops::lock::{cli_holder_info, locked};
 use crate::ops::render::load_project;
 use crate::ops::watch::WatchOptions;
 use crate::output::Printer;
@@ -59,7 +60,16 @@ pub async fn run(
     )
     .await;
     let sink = notifications.sink(printer);
-    let result = deploy(&project, &opts, sink.as_ref()).await;
+    // A dry run changes nothing, so it neither needs nor blocks the lock.
+    let lock = args.lock.as_deref().filter(|_| !args.dry_run);
+    let holder = cli_holder_info("deploy");
+    let result = locked(
+        &project,
+        lock,
+        &holder,
+        deploy(&project, &opts, sink.as_ref()),
+    )
+    .await;
     drop(sink);
     notifications.finish(&result, printer).await;
     result

@@ -1,6 +1,7 @@
 //! One thin file per subcommand: resolve settings, call `ops`, hand results to `output`.
 
 mod appspec;
+mod chatops;
 mod completion;
 mod continue_;
 mod deploy;
@@ -34,6 +35,7 @@ pub async fn dispatch(
         Command::Appspec(args) => appspec::run(&args, settings, printer).await,
         Command::Render(args) => render::run(&args, settings, printer).await,
         Command::Tfstate(cmd) => tfstate::run(&cmd, settings, printer).await,
+        Command::Chatops(cmd) => chatops::run(&cmd, settings, printer).await,
         Command::Sim(args) => sim::run(&args, printer).await,
         Command::Notify(args) => notify::run(&args, settings, printer).await,
         Command::Version => {

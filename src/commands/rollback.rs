@@ -3,6 +3,7 @@
 use crate::cli::RollbackArgs;
 use crate::exit::ExitStatus;
 use crate::model::codedeploy::parse_rollback_events;
+use crate::ops::lock::{cli_holder_info, locked};
 use crate::ops::render::load_project;
 use crate::ops::rollback::{RollbackOptions, rollback};
 use crate::ops::watch::WatchOptions;
@@ -47,7 +48,16 @@ pub async fn run(
     )
     .await;
     let sink = notifications.sink(printer);
-    let result = rollback(&project, &opts, sink.as_ref()).await;
+    // A dry run changes nothing, so it neither needs nor blocks the lock.
+    let lock = args.lock.as_deref().filter(|_| !args.dry_run);
+    let holder = cli_holder_info("rollback");
+    let result = locked(
+        &project,
+        lock,
+        &holder,
+        rollback(&project, &opts, sink.as_ref()),
+    )
+    .await;
     drop(sink);
     notifications.finish(&result, printer).await;
     result

@@ -8,6 +8,7 @@
 //! - [`deploy`]: register (only if changed), create/update the service, watch (`deploy`).
 //! - [`rollback`]: stop the deployment in progress, or deploy an older revision (`rollback`).
 //! - [`continue_`]: release a paused deployment (ECS PAUSE hook) and watch it (`continue`).
+//! - [`lock`]: the DynamoDB deploy lock around `deploy`/`rollback` (CLI `--lock`, ChatOps).
 //! - [`status`]: the service, its deployments, auto scaling and events (`status`).
 //! - [`codedeploy`]: CODE_DEPLOY services: group discovery, deploy through CodeDeploy, its
 //!   watcher, continue, rollback, `wait` and `appspec`.
@@ -18,6 +19,7 @@ pub mod codedeploy;
 pub mod continue_;
 pub mod deploy;
 pub mod diff;
+pub mod lock;
 pub mod metadata;
 pub mod notify;
 pub mod render;

@@ -72,7 +72,27 @@ impl std::fmt::Debug for Project {
 /// Load with real SDK clients ([`load_sdk_config`] + [`Clients::from_sdk`]) and the process
 /// environment.
 pub async fn load_project(opts: &ProjectOptions) -> anyhow::Result<Project> {
-    let env: Arc<dyn EnvSource> = Arc::new(ProcessEnv);
+    load_project_env(opts, Arc::new(ProcessEnv)).await
+}
+
+/// [`load_project`] with variables that templates (`env`, `must_env`) see before the process
+/// environment ([`crate::template::OverlayEnv`]): `chatops serve` runs concurrent requests, each
+/// with its own image tag, so it cannot set process variables.
+pub async fn load_project_with_overlay(
+    opts: &ProjectOptions,
+    overlay: std::collections::HashMap<String, String>,
+) -> anyhow::Result<Project> {
+    let env = crate::template::OverlayEnv {
+        overlay,
+        base: Arc::new(ProcessEnv),
+    };
+    load_project_env(opts, Arc::new(env)).await
+}
+
+async fn load_project_env(
+    opts: &ProjectOptions,
+    env: Arc<dyn EnvSource>,
+) -> anyhow::Result<Project> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let source = ConfigSource::find(opts, env.as_ref(), &cwd).await?;
     let pre = pass1(&source, &env).await?;

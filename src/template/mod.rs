@@ -65,6 +65,25 @@ impl EnvSource for HashMap<String, String> {
     }
 }
 
+/// Variables that win over another source: the ChatOps server passes a request's image tag this
+/// way, because it serves several requests at once and must never set the process environment.
+#[derive(Clone)]
+pub struct OverlayEnv {
+    /// Consulted first.
+    pub overlay: HashMap<String, String>,
+    /// Consulted when the overlay does not have the name.
+    pub base: Arc<dyn EnvSource>,
+}
+
+impl EnvSource for OverlayEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.overlay
+            .get(name)
+            .cloned()
+            .or_else(|| self.base.var(name))
+    }
+}
+
 /// What went wrong with a template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TemplateErrorKind {

@@ -4,6 +4,7 @@
 mod support;
 
 mod bluegreen_cli;
+mod chatops_cli;
 mod cli;
 mod codedeploy_cli;
 mod deploy_cli;

@@ -2,6 +2,7 @@
 //!
 //! Everything binds to 127.0.0.1 on free ports and is stopped when the test binary exits.
 
+pub mod chatops;
 pub mod moto;
 pub mod sim;
 pub mod slack;
