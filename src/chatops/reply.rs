@@ -6,23 +6,20 @@
 //! for the verdict, so the outcome is never the post that gets dropped. With a bot token there
 //! is no such limit: chat.postMessage starts a thread and later posts reply in it.
 //!
-//! Retries only on 429 (honouring Retry-After, capped) and 5xx, with capped exponential backoff.
+//! Delivery (retries only on 429, honouring Retry-After, and 5xx) is [`crate::slack::http`]'s.
 
-use std::time::Duration;
-
-use anyhow::{Context, bail};
 use serde_json::{Value, json};
+
+use crate::slack::http::{SlackClient, SlackTarget};
 
 /// Slack's limit per response_url.
 pub const RESPONSE_URL_POSTS: u8 = 5;
 
-const ATTEMPTS: u32 = 4;
-const MAX_BACKOFF: Duration = Duration::from_secs(4);
-
-/// A small Slack HTTP client.
+/// Where a server posts: the Web API base and the bot token, if configured. Transport and retry
+/// policy are the shared [`crate::slack::http`] ones (a response_url is posted to like an
+/// incoming webhook).
 #[derive(Clone)]
 pub struct SlackHttp {
-    http: reqwest::Client,
     api_url: String,
     bot_token: Option<String>,
 }
@@ -30,15 +27,7 @@ pub struct SlackHttp {
 impl SlackHttp {
     /// `api_url` like `https://slack.com/api`.
     pub fn new(api_url: String, bot_token: Option<String>) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .context("cannot build the Slack HTTP client")?;
-        Ok(SlackHttp {
-            http,
-            api_url,
-            bot_token,
-        })
+        Ok(SlackHttp { api_url, bot_token })
     }
 
     /// Whether posts go to a thread (a bot token is configured).
@@ -46,47 +35,14 @@ impl SlackHttp {
         self.bot_token.is_some()
     }
 
-    async fn post(&self, url: &str, body: &Value, token: Option<&str>) -> anyhow::Result<Value> {
-        let mut backoff = Duration::from_millis(250);
-        for attempt in 1..=ATTEMPTS {
-            let mut req = self
-                .http
-                .post(url)
-                .header("content-type", "application/json; charset=utf-8")
-                .body(body.to_string());
-            if let Some(t) = token {
-                req = req.bearer_auth(t);
-            }
-            let last = attempt == ATTEMPTS;
-            match req.send().await {
-                Ok(resp) => {
-                    let status = resp.status();
-                    if status.is_success() {
-                        let text = resp.text().await.unwrap_or_default();
-                        return Ok(serde_json::from_str(&text).unwrap_or(Value::Null));
-                    }
-                    let retryable = status.as_u16() == 429 || status.is_server_error();
-                    if !retryable || last {
-                        bail!("Slack answered {status} to a post");
-                    }
-                    let wait = resp
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .map(Duration::from_secs)
-                        .unwrap_or(backoff)
-                        .min(MAX_BACKOFF);
-                    tokio::time::sleep(wait).await;
-                }
-                // Transport errors: the post may or may not have arrived; a duplicate message is
-                // better than a lost verdict.
-                Err(_) if !last => tokio::time::sleep(backoff).await,
-                Err(e) => return Err(anyhow::Error::new(e).context("cannot post to Slack")),
-            }
-            backoff = (backoff * 2).min(MAX_BACKOFF);
-        }
-        bail!("Slack post failed")
+    fn bot(&self, channel: &str) -> Option<SlackClient> {
+        self.bot_token.as_ref().map(|token| {
+            SlackClient::new(SlackTarget::Bot {
+                token: token.clone(),
+                channel: channel.to_owned(),
+                api_base: self.api_url.clone(),
+            })
+        })
     }
 }
 
@@ -146,23 +102,25 @@ impl Reply {
                 if let Some(b) = &msg.blocks {
                     body["blocks"] = b.clone();
                 }
-                slack.post(url, &body, None).await.is_ok()
+                SlackClient::new(SlackTarget::Webhook { url: url.clone() })
+                    .post_webhook(&body)
+                    .await
+                    .is_ok()
             }
             Reply::Thread { channel, ts } => {
-                let mut body = json!({ "channel": channel, "text": msg.text });
+                let Some(client) = slack.bot(channel) else {
+                    return false;
+                };
+                let mut body = json!({ "text": msg.text });
                 if let Some(b) = &msg.blocks {
                     body["blocks"] = b.clone();
                 }
-                if let Some(ts) = ts {
-                    body["thread_ts"] = json!(ts);
-                }
-                let url = format!("{}/chat.postMessage", slack.api_url.trim_end_matches('/'));
-                match slack.post(&url, &body, slack.bot_token.as_deref()).await {
-                    Ok(v) => {
+                match client.post_message(&body, ts.as_deref()).await {
+                    Ok(posted) => {
                         if ts.is_none() {
-                            *ts = v["ts"].as_str().map(str::to_owned);
+                            *ts = Some(posted.ts);
                         }
-                        v["ok"].as_bool().unwrap_or(false)
+                        true
                     }
                     Err(_) => false,
                 }
