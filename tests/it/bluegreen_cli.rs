@@ -49,13 +49,7 @@ fn no_pause(bake: u32) -> impl FnOnce(&Path) {
 
 async fn start() -> SimProcess {
     let sim = sim::start(SCALE);
-    sim.ecs()
-        .await
-        .create_cluster()
-        .cluster_name("bluegreen")
-        .send()
-        .await
-        .expect("CreateCluster");
+    sim.create_cluster("bluegreen").await;
     sim
 }
 

@@ -676,13 +676,7 @@ async fn deploy_lock_twice_concurrently_refuses_the_second_and_releases() {
     // Four times slower than the other tests: the first deploy (a service creation, several
     // simulated minutes) is still running while the second one starts.
     let sim = sim::start(SCALE * 4.0);
-    sim.ecs()
-        .await
-        .create_cluster()
-        .cluster_name("hello")
-        .send()
-        .await
-        .expect("CreateCluster");
+    sim.create_cluster("hello").await;
     let dir = tempfile::tempdir().expect("tempdir");
     copy_example("hello", dir.path());
     let project = dir.path().join("hello");

@@ -56,13 +56,7 @@ fn args<'a>(base: &[&'a str]) -> Vec<&'a str> {
 }
 
 async fn create_cluster(sim: &SimProcess) {
-    sim.ecs()
-        .await
-        .create_cluster()
-        .cluster_name("hello")
-        .send()
-        .await
-        .expect("CreateCluster");
+    sim.create_cluster("hello").await;
 }
 
 /// A simulator with the `hello` cluster.

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::support::sim::{self, SimProcess};
 use crate::support::slack::{FakeSlack, Reply};
-use crate::support::{bin, code, repo, stderr, stdout};
+use crate::support::{bin, code, describe, repo, stderr, stdout};
 
 const WEBHOOK_PATH: &str = "/services/T000/B000/s3cr3tW3bh00k";
 const TOKEN: &str = "xoxb-000-s3cr3tT0ken";
@@ -35,13 +35,7 @@ const BOT_CONFIG: &str =
 
 async fn start_sim() -> SimProcess {
     let sim = sim::start(0.005);
-    sim.ecs()
-        .await
-        .create_cluster()
-        .cluster_name("hello")
-        .send()
-        .await
-        .expect("CreateCluster");
+    sim.create_cluster("hello").await;
     sim
 }
 
@@ -67,15 +61,6 @@ fn ecspress(sim: &SimProcess, dir: &Path, slack: &FakeSlack, args: &[&str]) -> O
 fn watches(args: &[&str]) -> bool {
     args.iter()
         .any(|a| matches!(*a, "deploy" | "rollback" | "wait"))
-}
-
-fn describe(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        stdout(o),
-        stderr(o)
-    )
 }
 
 /// Neither the webhook URL's secret part nor the token is printed anywhere.
@@ -538,13 +523,7 @@ fn bluegreen(extra: &str) -> tempfile::TempDir {
 
 async fn bluegreen_sim() -> SimProcess {
     let sim = sim::start(0.005);
-    sim.ecs()
-        .await
-        .create_cluster()
-        .cluster_name("bluegreen")
-        .send()
-        .await
-        .expect("CreateCluster");
+    sim.create_cluster("bluegreen").await;
     sim
 }
 

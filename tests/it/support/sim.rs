@@ -49,6 +49,17 @@ pub fn start(time_scale: f64) -> SimProcess {
 }
 
 impl SimProcess {
+    /// CreateCluster `name` (through the SDK).
+    pub async fn create_cluster(&self, name: &str) {
+        self.ecs()
+            .await
+            .create_cluster()
+            .cluster_name(name)
+            .send()
+            .await
+            .expect("CreateCluster");
+    }
+
     /// SDK config pointed at this simulator; `attempts` = SDK max attempts.
     pub async fn sdk_config(&self, attempts: u32) -> aws_types::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
