@@ -136,6 +136,10 @@ pub enum Command {
     Version,
     /// Print a shell completion script
     Completion(CompletionArgs),
+    /// Set the service's desired count (keeps its task definition and attributes)
+    Scale(ScaleArgs),
+    /// Start a new deployment of the running task definition (fresh tasks) and watch it
+    Refresh(RefreshArgs),
 }
 
 /// `ecspress diff`
@@ -399,4 +403,40 @@ pub struct CompletionArgs {
     /// Target shell
     #[arg(value_enum)]
     pub shell: ShellArg,
+}
+
+/// Flags `scale` and `refresh` share with `deploy`.
+#[derive(Debug, Args)]
+pub struct OperatorArgs {
+    /// Hold the service's deploy lock while running (`dynamodb://TABLE`); busy → exit 2, nothing changed
+    #[arg(long, value_name = "URL", env = "ECSPRESS_LOCK")]
+    pub lock: Option<String>,
+    /// Read everything and print what would be sent; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Don't watch the rollout
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Watch settings.
+    #[command(flatten)]
+    pub watch: WatchArgs,
+}
+
+/// `ecspress scale`
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// The desired count
+    #[arg(long, value_name = "N")]
+    pub tasks: i32,
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: OperatorArgs,
+}
+
+/// `ecspress refresh`
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: OperatorArgs,
 }

@@ -7,8 +7,10 @@ mod continue_;
 mod deploy;
 mod diff;
 mod notify;
+mod refresh;
 mod render;
 mod rollback;
+mod scale;
 mod sim;
 mod status;
 mod tfstate;
@@ -48,5 +50,7 @@ pub async fn dispatch(
             Ok(ExitStatus::Success)
         }
         Command::Completion(args) => completion::run(&args, printer),
+        Command::Scale(args) => scale::run(&args, settings, printer).await,
+        Command::Refresh(args) => refresh::run(&args, settings, printer).await,
     }
 }
