@@ -224,6 +224,9 @@ pub struct DeployArgs {
     /// Watch settings.
     #[command(flatten)]
     pub watch: WatchArgs,
+    /// Auto scaling flags.
+    #[command(flatten)]
+    pub auto_scaling: AutoScalingArgs,
 }
 
 /// `ecspress notify`
@@ -420,14 +423,38 @@ pub struct OperatorArgs {
     /// Watch settings.
     #[command(flatten)]
     pub watch: WatchArgs,
+    /// Auto scaling flags.
+    #[command(flatten)]
+    pub auto_scaling: AutoScalingArgs,
+}
+
+/// Application Auto Scaling changes (RegisterScalableTarget after the service update).
+#[derive(Debug, Args, Clone)]
+pub struct AutoScalingArgs {
+    /// Suspend the service's dynamic and scheduled scaling
+    #[arg(
+        long,
+        conflicts_with = "resume_auto_scaling",
+        help_heading = "Auto scaling"
+    )]
+    pub suspend_auto_scaling: bool,
+    /// Resume the service's dynamic and scheduled scaling
+    #[arg(long, help_heading = "Auto scaling")]
+    pub resume_auto_scaling: bool,
+    /// Set the scalable target's minimum capacity
+    #[arg(long, value_name = "N", help_heading = "Auto scaling")]
+    pub auto_scaling_min: Option<i32>,
+    /// Set the scalable target's maximum capacity
+    #[arg(long, value_name = "N", help_heading = "Auto scaling")]
+    pub auto_scaling_max: Option<i32>,
 }
 
 /// `ecspress scale`
 #[derive(Debug, Args)]
 pub struct ScaleArgs {
-    /// The desired count
-    #[arg(long, value_name = "N")]
-    pub tasks: i32,
+    /// The desired count (without it, only the auto scaling flags apply)
+    #[arg(long, value_name = "N", required_unless_present_any = ["suspend_auto_scaling", "resume_auto_scaling", "auto_scaling_min", "auto_scaling_max"])]
+    pub tasks: Option<i32>,
     /// Shared flags.
     #[command(flatten)]
     pub common: OperatorArgs,

@@ -157,6 +157,35 @@ impl WatchSettings {
     }
 }
 
+/// The auto scaling flags, validated (`--auto-scaling-min/max` ≥ 0, min ≤ max).
+pub fn auto_scaling_change(
+    args: &crate::cli::AutoScalingArgs,
+) -> anyhow::Result<crate::aws::autoscaling::ScalableTargetChange> {
+    for (flag, v) in [
+        ("--auto-scaling-min", args.auto_scaling_min),
+        ("--auto-scaling-max", args.auto_scaling_max),
+    ] {
+        if let Some(n) = v.filter(|n| *n < 0) {
+            anyhow::bail!("{flag} {n}: expected a capacity ≥ 0");
+        }
+    }
+    if let (Some(min), Some(max)) = (args.auto_scaling_min, args.auto_scaling_max)
+        && min > max
+    {
+        anyhow::bail!("--auto-scaling-min {min} is above --auto-scaling-max {max}");
+    }
+    let suspend = match (args.suspend_auto_scaling, args.resume_auto_scaling) {
+        (true, _) => Some(true),
+        (false, true) => Some(false),
+        (false, false) => None,
+    };
+    Ok(crate::aws::autoscaling::ScalableTargetChange {
+        suspend,
+        min: args.auto_scaling_min,
+        max: args.auto_scaling_max,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,6 @@
-//! Application Auto Scaling (the ECS service's scalable target and policies), for `status`.
+//! Application Auto Scaling (the ECS service's scalable target and policies): read for
+//! `status`, changed by the `--suspend-auto-scaling / --resume-auto-scaling /
+//! --auto-scaling-min / --auto-scaling-max` flags of deploy, scale and refresh.
 
 use serde_json::{Value, json};
 
@@ -11,6 +13,35 @@ pub trait AutoScalingApi: Send + Sync {
     /// `{"minCapacity", "maxCapacity", "suspendedState", "policies": [{"policyName",
     /// "policyType"}]}`, or None when the service has no scalable target.
     async fn describe(&self, cluster: &str, service: &str) -> AwsResult<Option<Value>>;
+
+    /// RegisterScalableTarget for `service/<cluster>/<service>` (`ecs:service:DesiredCount`):
+    /// updates an existing target (or creates one when both capacities are given). `suspend`
+    /// sets DynamicScalingIn, DynamicScalingOut and ScheduledScaling together, as ecspresso does
+    /// (reference ecspresso.md §1.4 step 9).
+    async fn register(
+        &self,
+        cluster: &str,
+        service: &str,
+        change: &ScalableTargetChange,
+    ) -> AwsResult<()>;
+}
+
+/// What the auto scaling flags change; all `None` = nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScalableTargetChange {
+    /// `Some(true)`: `--suspend-auto-scaling`; `Some(false)`: `--resume-auto-scaling`.
+    pub suspend: Option<bool>,
+    /// `--auto-scaling-min`.
+    pub min: Option<i32>,
+    /// `--auto-scaling-max`.
+    pub max: Option<i32>,
+}
+
+impl ScalableTargetChange {
+    /// No flag given.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// [`AutoScalingApi`] over aws-sdk-applicationautoscaling.
@@ -68,5 +99,38 @@ impl AutoScalingApi for SdkAutoScaling {
                 "policyType": p.policy_type().as_str(),
             })).collect::<Vec<_>>(),
         })))
+    }
+
+    async fn register(
+        &self,
+        cluster: &str,
+        service: &str,
+        change: &ScalableTargetChange,
+    ) -> AwsResult<()> {
+        use aws_sdk_applicationautoscaling::types::{
+            ScalableDimension, ServiceNamespace, SuspendedState,
+        };
+        let resource = format!("service/{cluster}/{service}");
+        let mut req = self
+            .client
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(&resource)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .set_min_capacity(change.min)
+            .set_max_capacity(change.max);
+        if let Some(s) = change.suspend {
+            req = req.suspended_state(
+                SuspendedState::builder()
+                    .dynamic_scaling_in_suspended(s)
+                    .dynamic_scaling_out_suspended(s)
+                    .scheduled_scaling_suspended(s)
+                    .build(),
+            );
+        }
+        req.send()
+            .await
+            .map_err(|e| AwsError::from_sdk("RegisterScalableTarget", resource, e))?;
+        Ok(())
     }
 }

@@ -255,6 +255,7 @@ async fn execute(
                 watch,
                 codedeploy_config: None,
                 rollback_events: None,
+                auto_scaling: Default::default(),
             };
             locked(&project, lock, holder, deploy(&project, &opts, sink)).await?
         }

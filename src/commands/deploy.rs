@@ -29,6 +29,7 @@ pub async fn run(
         .map(parse_rollback_events)
         .transpose()
         .map_err(|e| anyhow::anyhow!(e))?;
+    let auto_scaling = crate::settings::auto_scaling_change(&args.auto_scaling)?;
     let project = load_project(&settings.project).await?;
     for w in project.warnings() {
         printer.warn(w);
@@ -50,6 +51,7 @@ pub async fn run(
         },
         codedeploy_config: args.codedeploy_config.clone(),
         rollback_events,
+        auto_scaling,
     };
     let notifications = crate::ops::notify::begin(
         &project,

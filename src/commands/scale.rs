@@ -17,18 +17,10 @@ pub async fn run(
     settings: &GlobalSettings,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    if args.tasks < 0 {
-        anyhow::bail!("--tasks {}: expected a count ≥ 0", args.tasks);
+    if let Some(n) = args.tasks.filter(|n| *n < 0) {
+        anyhow::bail!("--tasks {n}: expected a count ≥ 0");
     }
-    run_deploy(
-        "scale",
-        &args.common,
-        Some(args.tasks),
-        false,
-        settings,
-        printer,
-    )
-    .await
+    run_deploy("scale", &args.common, args.tasks, false, settings, printer).await
 }
 
 /// The deploy path with the task definition and service attributes kept as they are:
@@ -42,6 +34,7 @@ pub(super) async fn run_deploy(
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     let watch = WatchSettings::from_args(&common.watch)?;
+    let auto_scaling = crate::settings::auto_scaling_change(&common.auto_scaling)?;
     let project = load_project(&settings.project).await?;
     for w in project.warnings() {
         printer.warn(w);
@@ -63,6 +56,7 @@ pub(super) async fn run_deploy(
         },
         codedeploy_config: None,
         rollback_events: None,
+        auto_scaling,
     };
     let notifications = crate::ops::notify::begin(
         &project,

@@ -97,6 +97,8 @@ pub struct DeployOptions {
     /// `--rollback-events` (CODE_DEPLOY services): CreateDeployment
     /// `autoRollbackConfiguration {enabled: true, events}`.
     pub rollback_events: Option<Vec<String>>,
+    /// The auto scaling flags: RegisterScalableTarget after the CreateService/UpdateService.
+    pub auto_scaling: crate::aws::autoscaling::ScalableTargetChange,
 }
 
 /// Cluster and service names of a project, and where they came from.
@@ -463,6 +465,7 @@ pub async fn deploy(
     )
     .await?;
     if opts.dry_run {
+        crate::ops::scale::report_dry_run(&target, &opts.auto_scaling, sink);
         return dry_run(
             project,
             &target,
@@ -518,6 +521,8 @@ pub async fn deploy(
                 task_definition: task_definition.clone(),
                 desired_count: input.get("desiredCount").and_then(Value::as_i64),
             });
+            crate::ops::scale::apply_auto_scaling(project, &target, &opts.auto_scaling, sink)
+                .await?;
             (DeploymentRef::of(&created), started_after)
         }
         Some(live) => {
@@ -562,6 +567,8 @@ pub async fn deploy(
                 )
                 .await?;
             }
+            crate::ops::scale::apply_auto_scaling(project, &target, &opts.auto_scaling, sink)
+                .await?;
             if !new_deployment {
                 sink.emit(Event::Info {
                     message: format!(

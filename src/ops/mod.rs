@@ -14,6 +14,7 @@
 //!   watcher, continue, rollback, `wait` and `appspec`.
 //! - [`metadata`]: commit / ref / who / build of this run (CodeBuild variables, git, flags).
 //! - [`notify`]: `notify:` → the Slack notifier around deploy/rollback/wait; `notify`.
+//! - [`scale`]: the auto scaling flags of deploy/scale/refresh (RegisterScalableTarget).
 
 pub mod codedeploy;
 pub mod continue_;
@@ -24,6 +25,7 @@ pub mod metadata;
 pub mod notify;
 pub mod render;
 pub mod rollback;
+pub mod scale;
 pub mod status;
 pub mod tfstate_source;
 pub mod watch;

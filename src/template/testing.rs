@@ -178,6 +178,14 @@ impl crate::aws::autoscaling::AutoScalingApi for NoEcs {
     async fn describe(&self, _: &str, _: &str) -> AwsResult<Option<serde_json::Value>> {
         panic!("render must not call Application Auto Scaling")
     }
+    async fn register(
+        &self,
+        _: &str,
+        _: &str,
+        _: &crate::aws::autoscaling::ScalableTargetChange,
+    ) -> AwsResult<()> {
+        panic!("render must not call Application Auto Scaling")
+    }
 }
 
 /// The render pipeline never calls ECS; any call fails the test loudly.

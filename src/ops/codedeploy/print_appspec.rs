@@ -90,6 +90,7 @@ pub async fn appspec(
                 },
                 codedeploy_config: None,
                 rollback_events: None,
+                auto_scaling: Default::default(),
             };
             match ecs_deploy::choose_task_definition(project, ecs, live.as_ref(), None, &opts, sink)
                 .await?

@@ -205,6 +205,7 @@ fn deploy_opts(wait_until: WaitUntil) -> DeployOptions {
         watch: watch_opts(wait_until),
         codedeploy_config: None,
         rollback_events: None,
+        auto_scaling: Default::default(),
     }
 }
 
