@@ -415,6 +415,12 @@ pub async fn deploy(
         .as_ref()
         .filter(|l| revision::controller_of(l) == "CODE_DEPLOY")
     {
+        if !opts.auto_scaling.is_empty() {
+            // Refused rather than dropped: the flags are not applied on this path yet.
+            bail!(
+                "--suspend/--resume-auto-scaling and --auto-scaling-min/max are not supported for CODE_DEPLOY services yet; nothing was changed"
+            );
+        }
         return codedeploy::deploy(project, &target, l, service_file, rendered_task, opts, sink)
             .await;
     }

@@ -481,6 +481,27 @@ async fn stage_goals_are_refused_for_code_deploy() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn auto_scaling_flags_are_refused_for_code_deploy() {
+    let sim = setup(json!({}));
+    let p = project(&sim, "1.28").await;
+    let sink = RecordingSink::new();
+    let mut opts = deploy_opts(WaitUntil::Deployed);
+    opts.auto_scaling.suspend = Some(true);
+    let e = crate::ops::deploy::deploy(&p, &opts, &sink)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("CODE_DEPLOY"), "{e}");
+    assert_eq!(
+        cdc(
+            &sim,
+            "ListDeployments",
+            json!({"applicationName": "app", "deploymentGroupName": "dg"})
+        )["deployments"],
+        json!([])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn dropped_watch_emits_an_interrupted_verdict() {
     let sim = setup(json!({"blueGreenDeploymentConfiguration": {
         "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 30},
