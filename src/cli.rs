@@ -114,6 +114,10 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Show the service, its deployments, auto scaling and recent events
     Status(StatusArgs),
+    /// List the service family's ACTIVE task definition revisions and what uses each
+    Revisions(RevisionsArgs),
+    /// Deregister task definition revisions nothing uses (`--revision N` or `--keeps N`)
+    Deregister(DeregisterArgs),
     /// Attach to the current deployment and wait for its verdict
     Wait(WaitArgs),
     /// Let a paused deployment go on (ECS PAUSE hook, CodeDeploy Ready wait), or roll it back
@@ -275,6 +279,34 @@ pub struct StatusArgs {
     /// How many recent service events to show
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub events: usize,
+}
+
+/// `ecspress revisions` (a table; `--output json` gives one `revisions` record)
+#[derive(Debug, Args)]
+pub struct RevisionsArgs {
+    /// Show only the newest N revisions
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// `ecspress deregister`: never touches a revision the service's deployments or a running task
+/// of the cluster use. Exit 0 when done (or nothing to do), 1 when `--revision N` is in use, 2 on
+/// errors.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["revision", "keeps"])))]
+pub struct DeregisterArgs {
+    /// Deregister this revision of the service's family
+    #[arg(long, value_name = "N")]
+    pub revision: Option<u32>,
+    /// Keep the newest N revisions (and anything in use); deregister the older ones
+    #[arg(long, value_name = "N")]
+    pub keeps: Option<usize>,
+    /// Also delete them (DeleteTaskDefinitions; only INACTIVE revisions can be deleted)
+    #[arg(long)]
+    pub delete: bool,
+    /// Show what would be deregistered; make no mutating call
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `ecspress wait`

@@ -18,6 +18,7 @@ pub mod diff;
 pub mod metadata;
 pub mod normalize;
 pub mod revision;
+pub mod revisions;
 pub mod rollout;
 pub mod stages;
 pub mod status;

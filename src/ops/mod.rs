@@ -18,11 +18,13 @@
 pub mod codedeploy;
 pub mod continue_;
 pub mod deploy;
+pub mod deregister;
 pub mod diff;
 pub mod lock;
 pub mod metadata;
 pub mod notify;
 pub mod render;
+pub mod revisions;
 pub mod rollback;
 pub mod status;
 pub mod tfstate_source;
