@@ -43,7 +43,7 @@ pub fn rows(
             })
         })
         .collect();
-    rows.sort_by(|a, b| b.revision.cmp(&a.revision));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.revision));
     if let Some(n) = limit {
         rows.truncate(n);
     }

@@ -813,6 +813,19 @@ pub fn json_line(event: &Event, at: SystemTime) -> String {
 }
 
 /// `family:N` of a task definition ARN (names pass through).
+/// `revisions` in text mode: REVISION, SERVICE (`current` for the one it runs), IN USE.
+fn revisions_table(rows: &[crate::model::revisions::RevisionRow]) -> String {
+    let names: Vec<String> = rows.iter().map(|r| short_td(&r.arn).to_owned()).collect();
+    let width = names.iter().map(String::len).chain([8]).max().unwrap_or(8);
+    let mut out = format!("{:<width$}  {:<7}  IN USE", "REVISION", "SERVICE");
+    for (r, name) in rows.iter().zip(&names) {
+        let current = if r.current { "current" } else { "-" };
+        let in_use = r.in_use.as_deref().unwrap_or("-");
+        out.push_str(&format!("\n{name:<width$}  {current:<7}  {in_use}"));
+    }
+    out
+}
+
 fn short_td(arn: &str) -> &str {
     crate::model::revision::short_name(arn)
 }
@@ -874,17 +887,4 @@ mod tests {
             r#"{"type":"tfstate_value","time":"2026-11-18T11:06:40.123Z","data":{"address":"output.x","found":true,"state":"s","value":"v"}}"#
         );
     }
-}
-
-/// `revisions` in text mode: REVISION, SERVICE (`current` for the one it runs), IN USE.
-fn revisions_table(rows: &[crate::model::revisions::RevisionRow]) -> String {
-    let names: Vec<String> = rows.iter().map(|r| short_td(&r.arn).to_owned()).collect();
-    let width = names.iter().map(String::len).chain([8]).max().unwrap_or(8);
-    let mut out = format!("{:<width$}  {:<7}  IN USE", "REVISION", "SERVICE");
-    for (r, name) in rows.iter().zip(&names) {
-        let current = if r.current { "current" } else { "-" };
-        let in_use = r.in_use.as_deref().unwrap_or("-");
-        out.push_str(&format!("\n{name:<width$}  {current:<7}  {in_use}"));
-    }
-    out
 }
