@@ -118,6 +118,8 @@ pub enum Command {
     Revisions(RevisionsArgs),
     /// Deregister task definition revisions nothing uses (`--revision N` or `--keeps N`)
     Deregister(DeregisterArgs),
+    /// Write ecspress.yml and definition files from a live service (`--jsonnet` output: #8)
+    Init(InitArgs),
     /// Attach to the current deployment and wait for its verdict
     Wait(WaitArgs),
     /// Let a paused deployment go on (ECS PAUSE hook, CodeDeploy Ready wait), or roll it back
@@ -307,6 +309,24 @@ pub struct DeregisterArgs {
     /// Show what would be deregistered; make no mutating call
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `ecspress init`: JSON definition files next to the config (`--config`, else ecspress.yml).
+/// Jsonnet output is not supported yet (#8).
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The cluster
+    #[arg(long)]
+    pub cluster: String,
+    /// The service (omit with --task-definition for task-only use)
+    #[arg(long, required_unless_present = "task_definition")]
+    pub service: Option<String>,
+    /// Use this task definition (family:rev) instead of the service's
+    #[arg(long, value_name = "FAMILY:REV")]
+    pub task_definition: Option<String>,
+    /// Overwrite existing files
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `ecspress wait`

@@ -7,6 +7,7 @@ mod continue_;
 mod deploy;
 mod deregister;
 mod diff;
+mod init;
 mod notify;
 mod render;
 mod revisions;
@@ -34,6 +35,7 @@ pub async fn dispatch(
         Command::Status(args) => status::run(&args, settings, printer).await,
         Command::Revisions(args) => revisions::run(&args, settings, printer).await,
         Command::Deregister(args) => deregister::run(&args, settings, printer).await,
+        Command::Init(args) => init::run(&args, settings, printer).await,
         Command::Wait(args) => wait::run(&args, settings, printer).await,
         Command::Continue(args) => continue_::run(&args, settings, printer).await,
         Command::Appspec(args) => appspec::run(&args, settings, printer).await,

@@ -15,6 +15,7 @@
 pub mod appspec;
 pub mod codedeploy;
 pub mod diff;
+pub mod init;
 pub mod metadata;
 pub mod normalize;
 pub mod revision;

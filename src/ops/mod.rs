@@ -20,6 +20,7 @@ pub mod continue_;
 pub mod deploy;
 pub mod deregister;
 pub mod diff;
+pub mod init;
 pub mod lock;
 pub mod metadata;
 pub mod notify;

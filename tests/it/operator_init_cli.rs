@@ -140,3 +140,65 @@ async fn deregister_keeps_the_newest_and_what_is_in_use() {
         .map(|s| s.as_str().to_owned());
     assert_eq!(status.as_deref(), Some("ACTIVE"));
 }
+
+/// Deploy `examples/<name>` into a fresh sim, then `init` from the live service in an empty
+/// directory: `diff --exit-code` there must exit 0.
+async fn init_then_diff_is_clean(name: &str, cluster: &str, service: &str) {
+    let sim = sim::start(0.005);
+    sim.create_cluster(cluster).await;
+    let dir = example(name, |_| {});
+    // No wait: the bluegreen example pauses at a PAUSE hook; init only needs the service.
+    let o = ecspress(&sim, dir.path(), &["deploy", "--no-wait"]);
+    expect_exit(&o, 0);
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let init = ["init", "--cluster", cluster, "--service", service];
+    let o = ecspress(&sim, fresh.path(), &init);
+    expect_exit(&o, 0);
+    for file in ["ecspress.yml", "ecs-service-def.json", "ecs-task-def.json"] {
+        assert!(fresh.path().join(file).is_file(), "{name}: no {file}");
+    }
+    let td = std::fs::read_to_string(fresh.path().join("ecs-task-def.json")).expect("read");
+    assert!(
+        !td.contains("taskDefinitionArn"),
+        "{name}: read-only key kept: {td}"
+    );
+    let o = ecspress(&sim, fresh.path(), &["diff", "--exit-code"]);
+    expect_exit(&o, 0);
+    // Existing files are never overwritten without --force.
+    let o = ecspress(&sim, fresh.path(), &init);
+    expect_exit(&o, 2);
+    let mut forced = init.to_vec();
+    forced.push("--force");
+    let o = ecspress(&sim, fresh.path(), &forced);
+    expect_exit(&o, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_rolling_service_then_diff_is_clean() {
+    init_then_diff_is_clean("hello", "hello", "hello").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_blue_green_service_then_diff_is_clean() {
+    init_then_diff_is_clean("bluegreen", "bluegreen", "web").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_code_deploy_service_then_diff_is_clean() {
+    init_then_diff_is_clean("codedeploy", "bluegreen", "web").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_task_definition_only_writes_no_service_file() {
+    let (sim, _dir) = deployed().await;
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let o = ecspress(
+        &sim,
+        fresh.path(),
+        &["init", "--cluster", "hello", "--task-definition", "hello:3"],
+    );
+    expect_exit(&o, 0);
+    assert!(!fresh.path().join("ecs-service-def.json").exists());
+    let config = std::fs::read_to_string(fresh.path().join("ecspress.yml")).expect("read");
+    assert!(!config.contains("service"), "{config}");
+}
