@@ -114,6 +114,12 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Show the service, its deployments, auto scaling and recent events
     Status(StatusArgs),
+    /// List the service family's ACTIVE task definition revisions and what uses each
+    Revisions(RevisionsArgs),
+    /// Deregister task definition revisions nothing uses (`--revision N` or `--keeps N`)
+    Deregister(DeregisterArgs),
+    /// Write ecspress.yml and definition files from a live service (`--jsonnet` output: #8)
+    Init(InitArgs),
     /// Attach to the current deployment and wait for its verdict
     Wait(WaitArgs),
     /// Let a paused deployment go on (ECS PAUSE hook, CodeDeploy Ready wait), or roll it back
@@ -282,6 +288,52 @@ pub struct StatusArgs {
     /// How many recent service events to show
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub events: usize,
+}
+
+/// `ecspress revisions` (a table; `--output json` gives one `revisions` record)
+#[derive(Debug, Args)]
+pub struct RevisionsArgs {
+    /// Show only the newest N revisions
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// `ecspress deregister`: never touches a revision the service's deployments or a running task
+/// of the cluster use. Exit 0 when done (or nothing to do), 1 when `--revision N` is in use, 2 on
+/// errors.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["revision", "keeps"])))]
+pub struct DeregisterArgs {
+    /// Deregister this revision of the service's family
+    #[arg(long, value_name = "N")]
+    pub revision: Option<u32>,
+    /// Keep the newest N revisions (and anything in use); deregister the older ones
+    #[arg(long, value_name = "N")]
+    pub keeps: Option<usize>,
+    /// Also delete them (DeleteTaskDefinitions; only INACTIVE revisions can be deleted)
+    #[arg(long)]
+    pub delete: bool,
+    /// Show what would be deregistered; make no mutating call
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `ecspress init`: JSON definition files next to the config (`--config`, else ecspress.yml).
+/// Jsonnet output is not supported yet (#8).
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The cluster
+    #[arg(long)]
+    pub cluster: String,
+    /// The service (omit with --task-definition for task-only use)
+    #[arg(long, required_unless_present = "task_definition")]
+    pub service: Option<String>,
+    /// Use this task definition (family:rev) instead of the service's
+    #[arg(long, value_name = "FAMILY:REV")]
+    pub task_definition: Option<String>,
+    /// Overwrite existing files
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `ecspress wait`

@@ -70,6 +70,19 @@ pub trait EcsApi: Send + Sync {
     async fn list_tasks(&self, cluster: &str, filter: &TaskFilter) -> AwsResult<Vec<String>>;
     /// DescribeTasks (≤ 100 per call; more are batched).
     async fn describe_tasks(&self, cluster: &str, arns: &[String]) -> AwsResult<Vec<Value>>;
+    /// DeleteTaskDefinitions (≤ 10 per call; more are batched): `failures[]` as
+    /// `(arn, reason)` (ECS deletes only INACTIVE revisions; others fail without an error).
+    /// Test doubles that never delete inherit an AccessDenied-like refusal.
+    async fn delete_task_definitions(&self, arns: &[String]) -> AwsResult<Vec<(String, String)>> {
+        Err(super::AwsError {
+            kind: super::AwsErrorKind::Service,
+            operation: "DeleteTaskDefinitions",
+            target: arns.join(","),
+            code: None,
+            message: "not implemented by this client".into(),
+            request_id: None,
+        })
+    }
 }
 
 use aws_sdk_ecs::operation::create_service::CreateServiceInput;
@@ -287,6 +300,26 @@ impl EcsApi for SdkEcs {
             .task_definition()
             .map(codec::to_json)
             .unwrap_or(Value::Null))
+    }
+
+    async fn delete_task_definitions(&self, arns: &[String]) -> AwsResult<Vec<(String, String)>> {
+        let mut failures = Vec::new();
+        for chunk in arns.chunks(10) {
+            let out = self
+                .client
+                .delete_task_definitions()
+                .set_task_definitions(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DeleteTaskDefinitions", chunk.join(","), e))?;
+            failures.extend(out.failures().iter().map(|f| {
+                (
+                    f.arn().unwrap_or_default().to_owned(),
+                    f.reason().unwrap_or_default().to_owned(),
+                )
+            }));
+        }
+        Ok(failures)
     }
 
     async fn deregister_task_definition(&self, task_definition: &str) -> AwsResult<()> {

@@ -5,10 +5,13 @@ mod chatops;
 mod completion;
 mod continue_;
 mod deploy;
+mod deregister;
 mod diff;
+mod init;
 mod notify;
 mod refresh;
 mod render;
+mod revisions;
 mod rollback;
 mod scale;
 mod sim;
@@ -32,6 +35,9 @@ pub async fn dispatch(
         Command::Deploy(args) => deploy::run(&args, settings, printer).await,
         Command::Rollback(args) => rollback::run(&args, settings, printer).await,
         Command::Status(args) => status::run(&args, settings, printer).await,
+        Command::Revisions(args) => revisions::run(&args, settings, printer).await,
+        Command::Deregister(args) => deregister::run(&args, settings, printer).await,
+        Command::Init(args) => init::run(&args, settings, printer).await,
         Command::Wait(args) => wait::run(&args, settings, printer).await,
         Command::Continue(args) => continue_::run(&args, settings, printer).await,
         Command::Appspec(args) => appspec::run(&args, settings, printer).await,

@@ -15,9 +15,11 @@
 pub mod appspec;
 pub mod codedeploy;
 pub mod diff;
+pub mod init;
 pub mod metadata;
 pub mod normalize;
 pub mod revision;
+pub mod revisions;
 pub mod rollout;
 pub mod stages;
 pub mod status;

@@ -19,11 +19,14 @@
 pub mod codedeploy;
 pub mod continue_;
 pub mod deploy;
+pub mod deregister;
 pub mod diff;
+pub mod init;
 pub mod lock;
 pub mod metadata;
 pub mod notify;
 pub mod render;
+pub mod revisions;
 pub mod rollback;
 pub mod scale;
 pub mod status;

@@ -434,13 +434,13 @@ fn dry_run_deregister(running: &str, opts: &RollbackOptions, sink: &dyn EventSin
     });
 }
 
-/// Deregister `task_definition` unless something still uses it (then warn and keep it).
-async fn deregister(
+/// The live service (DescribeServices) and what uses task definitions: its `deployments[]` and
+/// every non-STOPPED task of the cluster (ListTasks + DescribeTasks: other services and
+/// standalone tasks may share the family).
+pub(crate) async fn usage(
     ecs: &dyn EcsApi,
     target: &ServiceRef,
-    task_definition: &str,
-    sink: &dyn EventSink,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(Option<Value>, Usage)> {
     let service = target.describe(ecs).await?;
     let task_arns = ecs
         .list_tasks(&target.cluster, &TaskFilter::default())
@@ -453,7 +453,19 @@ async fn deregister(
             .await
             .with_context(|| format!("cannot describe the tasks of cluster {}", target.cluster))?
     };
-    if let Some(why) = Usage::from_json(service.as_ref(), &tasks).in_use(task_definition) {
+    let usage = Usage::from_json(service.as_ref(), &tasks);
+    Ok((service, usage))
+}
+
+/// Deregister `task_definition` unless something still uses it (then warn and keep it).
+async fn deregister(
+    ecs: &dyn EcsApi,
+    target: &ServiceRef,
+    task_definition: &str,
+    sink: &dyn EventSink,
+) -> anyhow::Result<()> {
+    let (_, usage) = usage(ecs, target).await?;
+    if let Some(why) = usage.in_use(task_definition) {
         sink.emit(Event::Warning {
             message: format!("not deregistering {}: {why}", short_name(task_definition)),
         });

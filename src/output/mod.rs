@@ -323,6 +323,20 @@ pub enum Event {
         /// The AppSpec document.
         appspec: Value,
     },
+    /// `revisions`: the family's ACTIVE revisions, newest first (a table in text mode).
+    Revisions {
+        /// The task definition family.
+        family: String,
+        /// The service's current task definition.
+        current: String,
+        /// One row per revision.
+        revisions: Vec<crate::model::revisions::RevisionRow>,
+    },
+    /// `deregister --delete`: DeleteTaskDefinitions accepted a revision (DELETE_IN_PROGRESS).
+    TaskDefinitionDeleted {
+        /// Its ARN.
+        arn: String,
+    },
 }
 
 /// Where operations send their events: the [`Printer`], or a [`RecordingSink`] in tests.
@@ -652,6 +666,10 @@ impl Printer {
                 );
             }
             Event::Status(report) => self.data(&report.text()),
+            Event::Revisions { revisions, .. } => self.data(&revisions_table(revisions)),
+            Event::TaskDefinitionDeleted { arn } => {
+                self.status("Deleted", &format!("task definition {}", short_td(arn)));
+            }
             Event::Info { message } => self.status("Note", message),
             Event::Diff { kind, diff: d, .. } => diff::render(self, kind, d),
             Event::Error { .. } => {}
@@ -795,6 +813,19 @@ pub fn json_line(event: &Event, at: SystemTime) -> String {
 }
 
 /// `family:N` of a task definition ARN (names pass through).
+/// `revisions` in text mode: REVISION, SERVICE (`current` for the one it runs), IN USE.
+fn revisions_table(rows: &[crate::model::revisions::RevisionRow]) -> String {
+    let names: Vec<String> = rows.iter().map(|r| short_td(&r.arn).to_owned()).collect();
+    let width = names.iter().map(String::len).chain([8]).max().unwrap_or(8);
+    let mut out = format!("{:<width$}  {:<7}  IN USE", "REVISION", "SERVICE");
+    for (r, name) in rows.iter().zip(&names) {
+        let current = if r.current { "current" } else { "-" };
+        let in_use = r.in_use.as_deref().unwrap_or("-");
+        out.push_str(&format!("\n{name:<width$}  {current:<7}  {in_use}"));
+    }
+    out
+}
+
 fn short_td(arn: &str) -> &str {
     crate::model::revision::short_name(arn)
 }

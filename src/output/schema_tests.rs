@@ -41,9 +41,11 @@ fn index(e: &Event) -> usize {
         Event::CodeDeployProgress { .. } => 27,
         Event::AppSpec { .. } => 28,
         Event::DeploymentMetadata(_) => 29,
+        Event::Revisions { .. } => 30,
+        Event::TaskDefinitionDeleted { .. } => 31,
     }
 }
-const VARIANTS: usize = 30;
+const VARIANTS: usize = 32;
 
 const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4";
 const SVC: &str = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
@@ -236,6 +238,27 @@ fn examples() -> Vec<Event> {
             build_id: Some("web:1234".into()),
             note: None,
         }),
+        Event::Revisions {
+            family: "web".into(),
+            current: TD.into(),
+            revisions: vec![
+                crate::model::revisions::RevisionRow {
+                    arn: TD.into(),
+                    revision: 4,
+                    current: true,
+                    in_use: Some("the service's PRIMARY deployment ecs-svc/1 uses it".into()),
+                },
+                crate::model::revisions::RevisionRow {
+                    arn: TD.replace(":4", ":3"),
+                    revision: 3,
+                    current: false,
+                    in_use: None,
+                },
+            ],
+        },
+        Event::TaskDefinitionDeleted {
+            arn: TD.replace(":4", ":3"),
+        },
     ]
 }
 

@@ -1,0 +1,204 @@
+//! `ecspress revisions` and `ecspress deregister`: the real binary over HTTP against a real
+//! `ecspress sim` (examples/hello deployed, then extra revisions registered through the SDK).
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::support::sim::{self, SimProcess};
+use crate::support::{command_at, example, expect_exit, json_lines, stdout};
+
+fn ecspress(sim: &SimProcess, dir: &Path, args: &[&str]) -> Output {
+    command_at(&sim.url, dir, &[], args)
+        .output()
+        .expect("run ecspress")
+}
+
+/// `hello` deployed (it runs hello:1), then hello:2..=5 and hello-worker:1 registered
+/// (the latter shares the `hello` prefix ListTaskDefinitions matches on).
+async fn deployed() -> (SimProcess, tempfile::TempDir) {
+    let sim = sim::start(0.005);
+    sim.create_cluster("hello").await;
+    let dir = example("hello", |_| {});
+    let o = ecspress(&sim, dir.path(), &["deploy", "--poll-interval", "50ms"]);
+    expect_exit(&o, 0);
+    let ecs = sim.ecs().await;
+    for family in ["hello", "hello", "hello", "hello", "hello-worker"] {
+        let container = aws_sdk_ecs::types::ContainerDefinition::builder()
+            .name("app")
+            .image("nginx:latest")
+            .memory(128)
+            .build();
+        ecs.register_task_definition()
+            .family(family)
+            .container_definitions(container)
+            .send()
+            .await
+            .expect("RegisterTaskDefinition");
+    }
+    (sim, dir)
+}
+
+/// The `revisions` record's rows as `(revision, current, in use)`.
+fn rows(o: &Output) -> Vec<(u64, bool, bool)> {
+    let records = json_lines(o);
+    let rec = records
+        .iter()
+        .find(|r| r["type"] == "revisions")
+        .unwrap_or_else(|| panic!("no revisions record: {records:?}"));
+    assert_eq!(rec["data"]["family"], "hello");
+    rec["data"]["revisions"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r: &Value| {
+            (
+                r["revision"].as_u64().expect("revision"),
+                r["current"] == true,
+                r.get("in_use").is_some(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn revisions_lists_the_family_newest_first_with_usage() {
+    let (sim, dir) = deployed().await;
+    let o = ecspress(&sim, dir.path(), &["--output", "json", "revisions"]);
+    expect_exit(&o, 0);
+    assert_eq!(
+        rows(&o),
+        [
+            (5, false, false),
+            (4, false, false),
+            (3, false, false),
+            (2, false, false),
+            (1, true, true)
+        ]
+    );
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &["--output", "json", "revisions", "--limit", "2"],
+    );
+    expect_exit(&o, 0);
+    assert_eq!(rows(&o), [(5, false, false), (4, false, false)]);
+    let o = ecspress(&sim, dir.path(), &["revisions"]);
+    expect_exit(&o, 0);
+    let table = stdout(&o);
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("hello:1 "))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(line.contains("current"), "{table}");
+    assert!(line.contains("PRIMARY deployment"), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deregister_keeps_the_newest_and_what_is_in_use() {
+    let (sim, dir) = deployed().await;
+    // Dry run: read calls only.
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &["deregister", "--keeps", "2", "--delete", "--dry-run"],
+    );
+    expect_exit(&o, 0);
+    assert_eq!(sim.calls("DeregisterTaskDefinition").await, 0);
+    assert_eq!(sim.calls("DeleteTaskDefinitions").await, 0);
+    // The revision the service runs is refused: exit 1, nothing changed.
+    let o = ecspress(&sim, dir.path(), &["deregister", "--revision", "1"]);
+    expect_exit(&o, 1);
+    assert_eq!(sim.calls("DeregisterTaskDefinition").await, 0);
+    // Keep 5 and 4, keep 1 (in use), deregister and delete 3 and 2.
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &["deregister", "--keeps", "2", "--delete"],
+    );
+    expect_exit(&o, 0);
+    assert_eq!(sim.calls("DeregisterTaskDefinition").await, 2);
+    assert_eq!(sim.calls("DeleteTaskDefinitions").await, 1);
+    let o = ecspress(&sim, dir.path(), &["--output", "json", "revisions"]);
+    expect_exit(&o, 0);
+    assert_eq!(
+        rows(&o),
+        [(5, false, false), (4, false, false), (1, true, true)]
+    );
+    // hello-worker (same prefix, other family) was never touched.
+    let ecs = sim.ecs().await;
+    let td = ecs
+        .describe_task_definition()
+        .task_definition("hello-worker:1")
+        .send()
+        .await
+        .expect("DescribeTaskDefinition");
+    let status = td
+        .task_definition()
+        .and_then(|t| t.status())
+        .map(|s| s.as_str().to_owned());
+    assert_eq!(status.as_deref(), Some("ACTIVE"));
+}
+
+/// Deploy `examples/<name>` into a fresh sim, then `init` from the live service in an empty
+/// directory: `diff --exit-code` there must exit 0.
+async fn init_then_diff_is_clean(name: &str, cluster: &str, service: &str) {
+    let sim = sim::start(0.005);
+    sim.create_cluster(cluster).await;
+    let dir = example(name, |_| {});
+    // No wait: the bluegreen example pauses at a PAUSE hook; init only needs the service.
+    let o = ecspress(&sim, dir.path(), &["deploy", "--no-wait"]);
+    expect_exit(&o, 0);
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let init = ["init", "--cluster", cluster, "--service", service];
+    let o = ecspress(&sim, fresh.path(), &init);
+    expect_exit(&o, 0);
+    for file in ["ecspress.yml", "ecs-service-def.json", "ecs-task-def.json"] {
+        assert!(fresh.path().join(file).is_file(), "{name}: no {file}");
+    }
+    let td = std::fs::read_to_string(fresh.path().join("ecs-task-def.json")).expect("read");
+    assert!(
+        !td.contains("taskDefinitionArn"),
+        "{name}: read-only key kept: {td}"
+    );
+    let o = ecspress(&sim, fresh.path(), &["diff", "--exit-code"]);
+    expect_exit(&o, 0);
+    // Existing files are never overwritten without --force.
+    let o = ecspress(&sim, fresh.path(), &init);
+    expect_exit(&o, 2);
+    let mut forced = init.to_vec();
+    forced.push("--force");
+    let o = ecspress(&sim, fresh.path(), &forced);
+    expect_exit(&o, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_rolling_service_then_diff_is_clean() {
+    init_then_diff_is_clean("hello", "hello", "hello").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_blue_green_service_then_diff_is_clean() {
+    init_then_diff_is_clean("bluegreen", "bluegreen", "web").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_code_deploy_service_then_diff_is_clean() {
+    init_then_diff_is_clean("codedeploy", "bluegreen", "web").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_task_definition_only_writes_no_service_file() {
+    let (sim, _dir) = deployed().await;
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let o = ecspress(
+        &sim,
+        fresh.path(),
+        &["init", "--cluster", "hello", "--task-definition", "hello:3"],
+    );
+    expect_exit(&o, 0);
+    assert!(!fresh.path().join("ecs-service-def.json").exists());
+    let config = std::fs::read_to_string(fresh.path().join("ecspress.yml")).expect("read");
+    assert!(!config.contains("service"), "{config}");
+}
