@@ -303,7 +303,7 @@ pub fn check_lb_container(
 pub fn port_names(task_definition: &Value) -> Vec<String> {
     container_definitions(task_definition)
         .iter()
-        .flat_map(|c| port_mappings(c))
+        .flat_map(port_mappings)
         .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned))
         .collect()
 }
