@@ -122,6 +122,8 @@ pub enum Command {
     Appspec(AppspecArgs),
     /// Print rendered config, task definition and/or service definition as JSON
     Render(RenderArgs),
+    /// Check that the resources the definitions refer to exist (cluster, roles, images, ...)
+    Verify(VerifyArgs),
     /// Inspect Terraform state the way templates see it
     #[command(subcommand)]
     Tfstate(TfstateCommand),
@@ -400,3 +402,7 @@ pub struct CompletionArgs {
     #[arg(value_enum)]
     pub shell: ShellArg,
 }
+
+/// `ecspress verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {}

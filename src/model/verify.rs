@@ -90,6 +90,36 @@ impl CheckNode {
     }
 }
 
+/// The human tree: one line per check, children indented two spaces, `NAME: STATUS` with
+/// the reason in parentheses for NG and SKIP.
+pub fn render_tree(checks: &[CheckNode]) -> String {
+    fn walk(node: &CheckNode, depth: usize, out: &mut String) {
+        let status = match node.status {
+            CheckStatus::Ok => "OK",
+            CheckStatus::Ng => "NG",
+            CheckStatus::Skip => "SKIP",
+        };
+        out.push_str(&"  ".repeat(depth));
+        out.push_str(&node.name);
+        out.push_str(": ");
+        out.push_str(status);
+        if let Some(reason) = &node.reason {
+            out.push_str(" (");
+            out.push_str(reason);
+            out.push(')');
+        }
+        out.push('\n');
+        for child in &node.children {
+            walk(child, depth + 1, out);
+        }
+    }
+    let mut out = String::new();
+    for node in checks {
+        walk(node, 0, &mut out);
+    }
+    out
+}
+
 /// A container image reference, classified by where it can be checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageRef {
@@ -562,6 +592,24 @@ mod tests {
         for (container, want) in cases {
             assert_eq!(awslogs_group(&container), want, "{container}");
         }
+    }
+
+    #[test]
+    fn renders_an_indented_tree() {
+        let tree = vec![
+            CheckNode::ok("Cluster c"),
+            CheckNode::group(
+                "Container app",
+                vec![
+                    CheckNode::ng("Secret /x", "not found"),
+                    CheckNode::skip("Image i", "offline"),
+                ],
+            ),
+        ];
+        assert_eq!(
+            render_tree(&tree),
+            "Cluster c: OK\nContainer app: NG\n  Secret /x: NG (not found)\n  Image i: SKIP (offline)\n"
+        );
     }
 
     #[test]

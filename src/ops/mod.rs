@@ -26,4 +26,5 @@ pub mod render;
 pub mod rollback;
 pub mod status;
 pub mod tfstate_source;
+pub mod verify;
 pub mod watch;

@@ -41,9 +41,10 @@ fn index(e: &Event) -> usize {
         Event::CodeDeployProgress { .. } => 27,
         Event::AppSpec { .. } => 28,
         Event::DeploymentMetadata(_) => 29,
+        Event::Verify { .. } => 30,
     }
 }
-const VARIANTS: usize = 30;
+const VARIANTS: usize = 31;
 
 const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4";
 const SVC: &str = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
@@ -236,6 +237,19 @@ fn examples() -> Vec<Event> {
             build_id: Some("web:1234".into()),
             note: None,
         }),
+        Event::Verify {
+            ok: false,
+            checks: vec![
+                crate::model::verify::CheckNode::ok("Cluster hello"),
+                crate::model::verify::CheckNode::group(
+                    "Container app",
+                    vec![crate::model::verify::CheckNode::ng(
+                        "Secret /app/db",
+                        "parameter not found",
+                    )],
+                ),
+            ],
+        },
     ]
 }
 

@@ -13,4 +13,5 @@ mod notify_cli;
 mod render_aws;
 mod sim_http;
 mod tfstate_cli;
+mod verify_cli;
 mod watch_cli;
