@@ -249,6 +249,15 @@ fn hex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
+/// The role name in an IAM role ARN (`arn:aws:iam::ACCOUNT:role/PATH/NAME` → `NAME`); a
+/// value that is not an ARN is taken as the name (ECS accepts both).
+pub fn role_name(arn_or_name: &str) -> &str {
+    match arn_or_name.split_once(":role/") {
+        Some((_, path)) => path.rsplit('/').next().unwrap_or(path),
+        None => arn_or_name,
+    }
+}
+
 /// The service principal ECS tasks assume roles as.
 pub const ECS_TASKS_PRINCIPAL: &str = "ecs-tasks.amazonaws.com";
 
@@ -514,6 +523,18 @@ mod tests {
             assert_eq!(trusts_ecs_tasks(doc), Ok(want), "{doc}");
         }
         assert!(trusts_ecs_tasks("%7Bnot json").is_err());
+    }
+
+    #[test]
+    fn extracts_role_names() {
+        let cases = [
+            ("arn:aws:iam::123456789012:role/app", "app"),
+            ("arn:aws:iam::123456789012:role/service-role/ecs/app", "app"),
+            ("plain-name", "plain-name"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(role_name(input), want, "{input}");
+        }
     }
 
     #[test]

@@ -8,10 +8,11 @@
 
 use serde_json::Value;
 
-use crate::aws::{AwsErrorKind, Clients};
+use crate::aws::verify::{RoleApi, SdkRoles};
+use crate::aws::{AwsErrorKind, Clients, load_sdk_config};
 use crate::model::verify::{
     CheckNode, SecretRef, awslogs_group, check_lb_container, classify_secret,
-    container_definitions, missing_service_connect_ports,
+    container_definitions, missing_service_connect_ports, role_name, trusts_ecs_tasks,
 };
 use crate::ops::render::Project;
 
@@ -27,8 +28,9 @@ pub async fn verify_project(project: &Project) -> anyhow::Result<Vec<CheckNode>>
         None
     };
     let clients = project.clients();
+    let roles = SdkRoles::new(&load_sdk_config(project.aws_options()).await);
     let mut checks = vec![check_cluster(clients, &project.config().cluster).await];
-    checks.push(check_task_definition(clients, &task_definition).await);
+    checks.push(check_task_definition(clients, &roles, &task_definition).await);
     if let Some(service) = &service {
         checks.push(check_service(service, &task_definition));
     }
@@ -46,7 +48,7 @@ async fn check_cluster(clients: &Clients, cluster: &str) -> CheckNode {
     }
 }
 
-async fn check_task_definition(clients: &Clients, td: &Value) -> CheckNode {
+async fn check_task_definition(clients: &Clients, roles: &dyn RoleApi, td: &Value) -> CheckNode {
     let family = td
         .get("family")
         .and_then(Value::as_str)
@@ -57,13 +59,29 @@ async fn check_task_definition(clients: &Clients, td: &Value) -> CheckNode {
         ("taskRoleArn", "TaskRole"),
     ] {
         if let Some(arn) = td.get(field).and_then(Value::as_str) {
-            children.push(CheckNode::skip(format!("{label} {arn}"), NOT_CHECKED));
+            children.push(check_role(roles, &format!("{label} {arn}"), arn).await);
         }
     }
     for container in container_definitions(td) {
         children.push(check_container(clients, &container).await);
     }
     CheckNode::group(format!("TaskDefinition {family}"), children)
+}
+
+/// GetRole: the role exists and its trust policy lets `ecs-tasks.amazonaws.com` assume it
+/// (otherwise tasks fail with "ECS was unable to assume the role").
+async fn check_role(roles: &dyn RoleApi, label: &str, arn: &str) -> CheckNode {
+    match roles.assume_role_policy(role_name(arn)).await {
+        Ok(None) => CheckNode::ng(label, "role not found"),
+        Ok(Some(doc)) => match trusts_ecs_tasks(&doc) {
+            Ok(true) => CheckNode::ok(label),
+            Ok(false) => {
+                CheckNode::ng(label, "trust policy does not allow ecs-tasks.amazonaws.com")
+            }
+            Err(reason) => CheckNode::ng(label, reason),
+        },
+        Err(e) => CheckNode::ng(label, e.to_string()),
+    }
 }
 
 async fn check_container(clients: &Clients, container: &Value) -> CheckNode {

@@ -10,17 +10,36 @@ fn verify(sim: &sim::SimProcess, dir: &std::path::Path, args: &[&str]) -> std::p
     command_at(
         &sim.url,
         dir,
-        &[("AWS_ENDPOINT_URL_SSM", crate::support::moto::endpoint())],
+        &[
+            ("AWS_ENDPOINT_URL_SSM", crate::support::moto::endpoint()),
+            ("AWS_ENDPOINT_URL_IAM", crate::support::moto::endpoint()),
+        ],
         &full,
     )
     .output()
     .expect("run ecspress")
 }
 
+const ECS_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// Create an IAM role in moto (already existing is fine: moto is shared by the test binary).
+async fn create_role(name: &str, trust: &str) {
+    let iam = aws_sdk_iam::Client::new(&crate::support::moto::sdk_config().await);
+    let _ = iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust)
+        .send()
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn the_example_verifies_ok_with_unchecked_resources_skipped() {
+async fn the_example_verifies_ok_with_roles_trusting_ecs_tasks() {
     let sim = sim::start(1.0);
     sim.create_cluster("hello").await;
+    create_role("hello-execution", ECS_TRUST).await;
+    create_role("hello-task", ECS_TRUST).await;
     let dir = example("hello", |_| {});
     let out = verify(&sim, dir.path(), &[]);
     expect_exit(&out, 0);
@@ -28,9 +47,22 @@ async fn the_example_verifies_ok_with_unchecked_resources_skipped() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn missing_cluster_parameter_and_wrong_container_port_are_ng() {
+async fn missing_cluster_role_parameter_wrong_trust_and_port_are_ng() {
     let sim = sim::start(1.0);
+    create_role("ecspress-verify-lambda-trust", LAMBDA_TRUST).await;
     let dir = example("hello", |d| {
+        rewrite(
+            d,
+            "terraform.tfstate",
+            "role/hello-execution",
+            "role/ecspress-verify-missing",
+        );
+        rewrite(
+            d,
+            "terraform.tfstate",
+            "role/hello-task",
+            "role/ecspress-verify-lambda-trust",
+        );
         rewrite(
             d,
             "ecs-task-def.json",
