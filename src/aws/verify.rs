@@ -1,4 +1,5 @@
-//! Read-only lookups `ecspress verify` needs beyond the deploy clients: IAM roles.
+//! Read-only lookups `ecspress verify` needs beyond the deploy clients: IAM roles and
+//! CloudWatch Logs log groups.
 //!
 //! Kept apart from [`super::Clients`] because only `verify` uses them: the deploy path never
 //! pays for (or needs permissions on) IAM.
@@ -44,6 +45,56 @@ impl RoleApi for SdkRoles {
                 } else {
                     Err(err)
                 }
+            }
+        }
+    }
+}
+
+/// CloudWatch Logs lookups.
+#[async_trait::async_trait]
+pub trait LogGroupApi: Send + Sync {
+    /// DescribeLogGroups with `logGroupNamePrefix`: whether a group with exactly this name
+    /// exists (the prefix filter also matches longer names, so compare, and page on).
+    async fn log_group_exists(&self, name: &str) -> AwsResult<bool>;
+}
+
+/// [`LogGroupApi`] over aws-sdk-cloudwatchlogs.
+pub struct SdkLogGroups {
+    client: aws_sdk_cloudwatchlogs::Client,
+}
+
+impl SdkLogGroups {
+    /// A client from the shared config.
+    pub fn new(cfg: &aws_types::SdkConfig) -> Self {
+        SdkLogGroups {
+            client: aws_sdk_cloudwatchlogs::Client::new(cfg),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl LogGroupApi for SdkLogGroups {
+    async fn log_group_exists(&self, name: &str) -> AwsResult<bool> {
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .describe_log_groups()
+                .log_group_name_prefix(name)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeLogGroups", name, e))?;
+            if out
+                .log_groups()
+                .iter()
+                .any(|g| g.log_group_name() == Some(name))
+            {
+                return Ok(true);
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(false),
             }
         }
     }

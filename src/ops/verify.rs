@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::aws::verify::{RoleApi, SdkRoles};
+use crate::aws::verify::{LogGroupApi, RoleApi, SdkLogGroups, SdkRoles};
 use crate::aws::{AwsErrorKind, Clients, load_sdk_config};
 use crate::model::verify::{
     CheckNode, SecretRef, awslogs_group, check_lb_container, classify_secret,
@@ -28,9 +28,13 @@ pub async fn verify_project(project: &Project) -> anyhow::Result<Vec<CheckNode>>
         None
     };
     let clients = project.clients();
-    let roles = SdkRoles::new(&load_sdk_config(project.aws_options()).await);
+    let sdk = load_sdk_config(project.aws_options()).await;
+    let extra = Extra {
+        roles: &SdkRoles::new(&sdk),
+        logs: &SdkLogGroups::new(&sdk),
+    };
     let mut checks = vec![check_cluster(clients, &project.config().cluster).await];
-    checks.push(check_task_definition(clients, &roles, &task_definition).await);
+    checks.push(check_task_definition(clients, &extra, &task_definition).await);
     if let Some(service) = &service {
         checks.push(check_service(service, &task_definition));
     }
@@ -48,7 +52,13 @@ async fn check_cluster(clients: &Clients, cluster: &str) -> CheckNode {
     }
 }
 
-async fn check_task_definition(clients: &Clients, roles: &dyn RoleApi, td: &Value) -> CheckNode {
+/// The lookups only `verify` uses.
+struct Extra<'a> {
+    roles: &'a dyn RoleApi,
+    logs: &'a dyn LogGroupApi,
+}
+
+async fn check_task_definition(clients: &Clients, extra: &Extra<'_>, td: &Value) -> CheckNode {
     let family = td
         .get("family")
         .and_then(Value::as_str)
@@ -59,11 +69,11 @@ async fn check_task_definition(clients: &Clients, roles: &dyn RoleApi, td: &Valu
         ("taskRoleArn", "TaskRole"),
     ] {
         if let Some(arn) = td.get(field).and_then(Value::as_str) {
-            children.push(check_role(roles, &format!("{label} {arn}"), arn).await);
+            children.push(check_role(extra.roles, &format!("{label} {arn}"), arn).await);
         }
     }
     for container in container_definitions(td) {
-        children.push(check_container(clients, &container).await);
+        children.push(check_container(clients, extra.logs, &container).await);
     }
     CheckNode::group(format!("TaskDefinition {family}"), children)
 }
@@ -84,7 +94,11 @@ async fn check_role(roles: &dyn RoleApi, label: &str, arn: &str) -> CheckNode {
     }
 }
 
-async fn check_container(clients: &Clients, container: &Value) -> CheckNode {
+async fn check_container(
+    clients: &Clients,
+    logs: &dyn LogGroupApi,
+    container: &Value,
+) -> CheckNode {
     let name = container
         .get("name")
         .and_then(Value::as_str)
@@ -105,10 +119,18 @@ async fn check_container(clients: &Clients, container: &Value) -> CheckNode {
     }
     if let Some((group, create)) = awslogs_group(container) {
         let label = format!("LogGroup {group}");
+        // awslogs-create-group: "true" makes the agent CreateLogGroup at task start.
         children.push(if create {
             CheckNode::ok(label)
         } else {
-            CheckNode::skip(label, NOT_CHECKED)
+            match logs.log_group_exists(&group).await {
+                Ok(true) => CheckNode::ok(label),
+                Ok(false) => CheckNode::ng(
+                    label,
+                    "log group not found (and awslogs-create-group is not \"true\")",
+                ),
+                Err(e) => CheckNode::ng(label, e.to_string()),
+            }
         });
     }
     CheckNode::group(format!("Container {name}"), children)

@@ -13,6 +13,10 @@ fn verify(sim: &sim::SimProcess, dir: &std::path::Path, args: &[&str]) -> std::p
         &[
             ("AWS_ENDPOINT_URL_SSM", crate::support::moto::endpoint()),
             ("AWS_ENDPOINT_URL_IAM", crate::support::moto::endpoint()),
+            (
+                "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+                crate::support::moto::endpoint(),
+            ),
         ],
         &full,
     )
@@ -40,6 +44,12 @@ async fn the_example_verifies_ok_with_roles_trusting_ecs_tasks() {
     sim.create_cluster("hello").await;
     create_role("hello-execution", ECS_TRUST).await;
     create_role("hello-task", ECS_TRUST).await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&crate::support::moto::sdk_config().await);
+    let _ = logs
+        .create_log_group()
+        .log_group_name("/ecs/hello")
+        .send()
+        .await;
     let dir = example("hello", |_| {});
     let out = verify(&sim, dir.path(), &[]);
     expect_exit(&out, 0);
@@ -56,6 +66,12 @@ async fn missing_cluster_role_parameter_wrong_trust_and_port_are_ng() {
             "terraform.tfstate",
             "role/hello-execution",
             "role/ecspress-verify-missing",
+        );
+        rewrite(
+            d,
+            "terraform.tfstate",
+            "/ecs/hello",
+            "/ecs/ecspress-verify-missing",
         );
         rewrite(
             d,
