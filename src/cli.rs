@@ -128,6 +128,8 @@ pub enum Command {
     Appspec(AppspecArgs),
     /// Print rendered config, task definition and/or service definition as JSON
     Render(RenderArgs),
+    /// Check that the resources the definitions refer to exist (cluster, roles, images, ...)
+    Verify(VerifyArgs),
     /// Inspect Terraform state the way templates see it
     #[command(subcommand)]
     Tfstate(TfstateCommand),
@@ -519,3 +521,7 @@ pub struct RefreshArgs {
     #[command(flatten)]
     pub common: OperatorArgs,
 }
+
+/// `ecspress verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {}

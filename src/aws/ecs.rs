@@ -27,6 +27,18 @@ pub struct TaskFilter {
 pub trait EcsApi: Send + Sync {
     /// DescribeServices (with tags): the service object, or None when MISSING or INACTIVE.
     async fn describe_service(&self, cluster: &str, service: &str) -> AwsResult<Option<Value>>;
+    /// DescribeClusters for one cluster: its `status` (ACTIVE, INACTIVE, ...), or None when
+    /// the cluster is unknown (DescribeClusters reports it under `failures`, reason MISSING).
+    async fn describe_cluster_status(&self, cluster: &str) -> AwsResult<Option<String>> {
+        Err(AwsError {
+            kind: super::AwsErrorKind::Service,
+            operation: "DescribeClusters",
+            target: cluster.to_owned(),
+            code: None,
+            message: "this ECS client cannot describe clusters".into(),
+            request_id: None,
+        })
+    }
     /// DescribeTaskDefinition (with tags): the `taskDefinition` object with `tags` inside.
     async fn describe_task_definition(&self, task_definition: &str) -> AwsResult<Value>;
     /// ListTaskDefinitions for a family (ACTIVE only), newest first, all pages.
@@ -227,6 +239,20 @@ fn str_field<'a>(v: &'a Value, k: &str) -> &'a str {
 
 #[async_trait::async_trait]
 impl EcsApi for SdkEcs {
+    async fn describe_cluster_status(&self, cluster: &str) -> AwsResult<Option<String>> {
+        let out = self
+            .client
+            .describe_clusters()
+            .clusters(cluster)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeClusters", cluster, e))?;
+        Ok(out
+            .clusters()
+            .first()
+            .map(|c| c.status().unwrap_or_default().to_owned()))
+    }
+
     async fn describe_service(&self, cluster: &str, service: &str) -> AwsResult<Option<Value>> {
         let target = format!("{cluster}/{service}");
         let out = self

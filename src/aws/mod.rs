@@ -16,6 +16,7 @@ mod error;
 mod s3;
 mod secrets;
 mod ssm;
+pub mod verify;
 
 use std::sync::Arc;
 

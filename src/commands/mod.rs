@@ -17,6 +17,7 @@ mod scale;
 mod sim;
 mod status;
 mod tfstate;
+mod verify;
 mod wait;
 
 use crate::cli::{Cli, Command};
@@ -42,6 +43,7 @@ pub async fn dispatch(
         Command::Continue(args) => continue_::run(&args, settings, printer).await,
         Command::Appspec(args) => appspec::run(&args, settings, printer).await,
         Command::Render(args) => render::run(&args, settings, printer).await,
+        Command::Verify(args) => verify::run(&args, settings, printer).await,
         Command::Tfstate(cmd) => tfstate::run(&cmd, settings, printer).await,
         Command::Chatops(cmd) => chatops::run(&cmd, settings, printer).await,
         Command::Sim(args) => sim::run(&args, printer).await,

@@ -11,6 +11,7 @@
 //! - [`stages`]: the fixed order of ECS lifecycle stages and CodeDeploy lifecycle events.
 //! - [`appspec`]: the CodeDeploy ECS AppSpec built from service, task definition and config.
 //! - [`codedeploy`]: deployment group matching and CodeDeploy deployment verdict rules.
+//! - [`verify`]: `ecspress verify` rules (image references, trust policies, ports) and its tree.
 
 pub mod appspec;
 pub mod codedeploy;
@@ -24,3 +25,4 @@ pub mod rollout;
 pub mod stages;
 pub mod status;
 pub mod tfstate;
+pub mod verify;

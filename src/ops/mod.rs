@@ -31,4 +31,5 @@ pub mod rollback;
 pub mod scale;
 pub mod status;
 pub mod tfstate_source;
+pub mod verify;
 pub mod watch;

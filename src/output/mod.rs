@@ -337,6 +337,14 @@ pub enum Event {
         /// Its ARN.
         arn: String,
     },
+    /// `verify`: the tree of OK / NG / SKIP checks (cluster, roles, images, secrets, log
+    /// groups, load balancers, Service Connect); `ok` is false when any check is NG.
+    Verify {
+        /// No check is NG.
+        ok: bool,
+        /// Top-level checks, each with its sub-checks.
+        checks: Vec<crate::model::verify::CheckNode>,
+    },
 }
 
 /// Where operations send their events: the [`Printer`], or a [`RecordingSink`] in tests.
@@ -745,6 +753,9 @@ impl Printer {
             }
             Event::AppSpec { appspec, .. } => {
                 self.data(&crate::model::appspec::to_yaml(appspec));
+            }
+            Event::Verify { checks, .. } => {
+                self.data(&crate::model::verify::render_tree(checks));
             }
         }
     }

@@ -43,9 +43,10 @@ fn index(e: &Event) -> usize {
         Event::DeploymentMetadata(_) => 29,
         Event::Revisions { .. } => 30,
         Event::TaskDefinitionDeleted { .. } => 31,
+        Event::Verify { .. } => 32,
     }
 }
-const VARIANTS: usize = 32;
+const VARIANTS: usize = 33;
 
 const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4";
 const SVC: &str = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
@@ -258,6 +259,19 @@ fn examples() -> Vec<Event> {
         },
         Event::TaskDefinitionDeleted {
             arn: TD.replace(":4", ":3"),
+        },
+        Event::Verify {
+            ok: false,
+            checks: vec![
+                crate::model::verify::CheckNode::ok("Cluster hello"),
+                crate::model::verify::CheckNode::group(
+                    "Container app",
+                    vec![crate::model::verify::CheckNode::ng(
+                        "Secret /app/db",
+                        "parameter not found",
+                    )],
+                ),
+            ],
         },
     ]
 }

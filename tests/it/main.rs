@@ -15,4 +15,5 @@ mod operator_run_cli;
 mod render_aws;
 mod sim_http;
 mod tfstate_cli;
+mod verify_cli;
 mod watch_cli;

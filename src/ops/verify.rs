@@ -1,0 +1,190 @@
+//! `ecspress verify`: check that what the rendered definitions refer to exists, before a
+//! deploy finds out the slow way (a task stuck in PROVISIONING, a CannotPullContainerError,
+//! a ResourceInitializationError for a secret). Mirrors ecspresso §1.17.
+//!
+//! Every check is independent: an AWS error on one check makes that check NG (with the AWS
+//! error text) and verification goes on, so one run reports every problem. Only rendering
+//! failures stop verification (exit 2).
+
+use serde_json::Value;
+
+use crate::aws::verify::{LogGroupApi, RoleApi, SdkLogGroups, SdkRoles};
+use crate::aws::{AwsErrorKind, Clients, load_sdk_config};
+use crate::model::verify::{
+    CheckNode, SecretRef, awslogs_group, check_lb_container, classify_secret,
+    container_definitions, missing_service_connect_ports, role_name, trusts_ecs_tasks,
+};
+use crate::ops::render::Project;
+
+/// Why checks that this build does not perform are SKIP (never NG).
+const NOT_CHECKED: &str = "not checked by this version of ecspress";
+
+/// Render both definitions and run every check; the returned top-level nodes form the tree.
+pub async fn verify_project(project: &Project) -> anyhow::Result<Vec<CheckNode>> {
+    let task_definition = project.render_task_definition().await?;
+    let service = if project.config().service_definition.is_some() {
+        Some(project.render_service_definition().await?)
+    } else {
+        None
+    };
+    let clients = project.clients();
+    let sdk = load_sdk_config(project.aws_options()).await;
+    let extra = Extra {
+        roles: &SdkRoles::new(&sdk),
+        logs: &SdkLogGroups::new(&sdk),
+    };
+    let mut checks = vec![check_cluster(clients, &project.config().cluster).await];
+    checks.push(check_task_definition(clients, &extra, &task_definition).await);
+    if let Some(service) = &service {
+        checks.push(check_service(service, &task_definition));
+    }
+    Ok(checks)
+}
+
+/// DescribeClusters: the cluster must exist and be ACTIVE.
+async fn check_cluster(clients: &Clients, cluster: &str) -> CheckNode {
+    let name = format!("Cluster {cluster}");
+    match clients.ecs.describe_cluster_status(cluster).await {
+        Ok(Some(status)) if status == "ACTIVE" => CheckNode::ok(name),
+        Ok(Some(status)) => CheckNode::ng(name, format!("cluster status is {status}")),
+        Ok(None) => CheckNode::ng(name, "cluster not found"),
+        Err(e) => CheckNode::ng(name, e.to_string()),
+    }
+}
+
+/// The lookups only `verify` uses.
+struct Extra<'a> {
+    roles: &'a dyn RoleApi,
+    logs: &'a dyn LogGroupApi,
+}
+
+async fn check_task_definition(clients: &Clients, extra: &Extra<'_>, td: &Value) -> CheckNode {
+    let family = td
+        .get("family")
+        .and_then(Value::as_str)
+        .unwrap_or("(no family)");
+    let mut children = Vec::new();
+    for (field, label) in [
+        ("executionRoleArn", "ExecutionRole"),
+        ("taskRoleArn", "TaskRole"),
+    ] {
+        if let Some(arn) = td.get(field).and_then(Value::as_str) {
+            children.push(check_role(extra.roles, &format!("{label} {arn}"), arn).await);
+        }
+    }
+    for container in container_definitions(td) {
+        children.push(check_container(clients, extra.logs, &container).await);
+    }
+    CheckNode::group(format!("TaskDefinition {family}"), children)
+}
+
+/// GetRole: the role exists and its trust policy lets `ecs-tasks.amazonaws.com` assume it
+/// (otherwise tasks fail with "ECS was unable to assume the role").
+async fn check_role(roles: &dyn RoleApi, label: &str, arn: &str) -> CheckNode {
+    match roles.assume_role_policy(role_name(arn)).await {
+        Ok(None) => CheckNode::ng(label, "role not found"),
+        Ok(Some(doc)) => match trusts_ecs_tasks(&doc) {
+            Ok(true) => CheckNode::ok(label),
+            Ok(false) => {
+                CheckNode::ng(label, "trust policy does not allow ecs-tasks.amazonaws.com")
+            }
+            Err(reason) => CheckNode::ng(label, reason),
+        },
+        Err(e) => CheckNode::ng(label, e.to_string()),
+    }
+}
+
+async fn check_container(
+    clients: &Clients,
+    logs: &dyn LogGroupApi,
+    container: &Value,
+) -> CheckNode {
+    let name = container
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("(unnamed)");
+    let mut children = Vec::new();
+    if let Some(image) = container.get("image").and_then(Value::as_str) {
+        children.push(CheckNode::skip(format!("Image {image}"), NOT_CHECKED));
+    }
+    let secrets = container
+        .get("secrets")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for secret in secrets {
+        if let Some(value_from) = secret.get("valueFrom").and_then(Value::as_str) {
+            children.push(check_secret(clients, value_from).await);
+        }
+    }
+    if let Some((group, create)) = awslogs_group(container) {
+        let label = format!("LogGroup {group}");
+        // awslogs-create-group: "true" makes the agent CreateLogGroup at task start.
+        children.push(if create {
+            CheckNode::ok(label)
+        } else {
+            match logs.log_group_exists(&group).await {
+                Ok(true) => CheckNode::ok(label),
+                Ok(false) => CheckNode::ng(
+                    label,
+                    "log group not found (and awslogs-create-group is not \"true\")",
+                ),
+                Err(e) => CheckNode::ng(label, e.to_string()),
+            }
+        });
+    }
+    CheckNode::group(format!("Container {name}"), children)
+}
+
+/// SSM GetParameter (name or ARN) or Secrets Manager DescribeSecret (ARN without the
+/// JSON-key suffix ECS accepts in `valueFrom`).
+async fn check_secret(clients: &Clients, value_from: &str) -> CheckNode {
+    let label = format!("Secret {value_from}");
+    let result = match classify_secret(value_from) {
+        SecretRef::Ssm(name) => clients.ssm.get_parameter(&name).await.map(|_| ()),
+        SecretRef::SecretsManager(arn) => clients.secrets.secret_arn(&arn).await.map(|_| ()),
+    };
+    match result {
+        Ok(()) => CheckNode::ok(label),
+        Err(e) if e.kind == AwsErrorKind::NotFound => CheckNode::ng(label, "not found"),
+        Err(e) => CheckNode::ng(label, e.to_string()),
+    }
+}
+
+/// Load balancer container/port and Service Connect port names against the task definition.
+fn check_service(service: &Value, td: &Value) -> CheckNode {
+    let mut children = Vec::new();
+    let lbs = service
+        .get("loadBalancers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for lb in lbs {
+        let (Some(container), Some(port)) = (
+            lb.get("containerName").and_then(Value::as_str),
+            lb.get("containerPort").and_then(Value::as_i64),
+        ) else {
+            continue;
+        };
+        let label = format!("LoadBalancer {container}:{port}");
+        children.push(match check_lb_container(td, container, port) {
+            Ok(()) => CheckNode::ok(label),
+            Err(reason) => CheckNode::ng(label, reason),
+        });
+    }
+    if service.get("serviceConnectConfiguration").is_some() {
+        let missing = missing_service_connect_ports(service, td);
+        children.push(if missing.is_empty() {
+            CheckNode::ok("ServiceConnect")
+        } else {
+            CheckNode::ng(
+                "ServiceConnect",
+                format!(
+                    "portName not in the task definition's portMappings: {}",
+                    missing.join(", ")
+                ),
+            )
+        });
+    }
+    CheckNode::group("Service", children)
+}
