@@ -3,14 +3,13 @@
 //! `ecspress deploy` (CODE_DEPLOY controller), the CodeDeploy application and deployment group
 //! created in the test over the simulator's AWS JSON API.
 
-use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::sim::{self, SimProcess};
-use crate::support::{command_at, describe, example, expect_exit, stderr, stdout};
+use crate::support::sim::{self, SimProcess, ecspress};
+use crate::support::{describe, example, expect_exit, stderr, stdout};
 
 const FAST: &[&str] = &["--poll-interval", "50ms"];
 const STAGES: [&str; 8] = [
@@ -23,19 +22,6 @@ const STAGES: [&str; 8] = [
     "AllowTraffic",
     "AfterAllowTraffic",
 ];
-
-fn command(
-    sim: &SimProcess,
-    dir: &Path,
-    env: &[(&str, &str)],
-    args: &[&str],
-) -> std::process::Command {
-    command_at(&sim.url, dir, env, args)
-}
-
-fn ecspress(sim: &SimProcess, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    command(sim, dir, env, args).output().expect("run ecspress")
-}
 
 fn with_fast<'a>(args: &[&'a str]) -> Vec<&'a str> {
     args.iter().chain(FAST).copied().collect()

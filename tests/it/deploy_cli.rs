@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::sim::{self, SimProcess};
-use crate::support::{command_at, describe, example, expect_exit, rewrite, stderr, stdout};
+use crate::support::sim::{self, SimProcess, command, ecspress};
+use crate::support::{describe, example, expect_exit, rewrite, stderr, stdout};
 
 /// Operations that change nothing (everything else counts as mutating).
 fn is_read_only(op: &str) -> bool {
@@ -25,20 +25,6 @@ fn project(edit: impl FnOnce(&Path)) -> tempfile::TempDir {
 }
 
 const BREAKER: &str = r#""deploymentCircuitBreaker": { "enable": true, "rollback": true }"#;
-
-/// `ecspress ARGS` in `dir` against `sim`, with extra environment variables.
-fn command(
-    sim: &SimProcess,
-    dir: &Path,
-    env: &[(&str, &str)],
-    args: &[&str],
-) -> std::process::Command {
-    command_at(&sim.url, dir, env, args)
-}
-
-fn ecspress(sim: &SimProcess, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    command(sim, dir, env, args).output().expect("run ecspress")
-}
 
 fn spawn(sim: &SimProcess, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Child {
     command(sim, dir, env, args)

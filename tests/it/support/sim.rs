@@ -139,3 +139,23 @@ pub fn aws_cli(sim: &SimProcess, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
 }
+
+/// `ecspress ARGS` in `dir` against `sim`, with extra environment variables.
+pub fn command(
+    sim: &SimProcess,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Command {
+    super::command_at(&sim.url, dir, env, args)
+}
+
+/// Run [`command`] and capture its output.
+pub fn ecspress(
+    sim: &SimProcess,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Output {
+    command(sim, dir, env, args).output().expect("run ecspress")
+}
