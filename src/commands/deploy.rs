@@ -4,7 +4,6 @@ use crate::cli::DeployArgs;
 use crate::exit::ExitStatus;
 use crate::model::codedeploy::parse_rollback_events;
 use crate::ops::deploy::{DeployOptions, deploy};
-use crate::ops::lock::{cli_holder_info, locked};
 use crate::ops::render::load_project;
 use crate::ops::watch::WatchOptions;
 use crate::output::Printer;
@@ -53,26 +52,14 @@ pub async fn run(
         rollback_events,
         auto_scaling,
     };
-    let notifications = crate::ops::notify::begin(
+    super::notified_and_locked(
         &project,
         "deploy",
-        &settings.metadata,
+        args.lock.as_deref(),
+        args.dry_run,
+        settings,
         printer,
-        !args.dry_run,
+        async |sink| deploy(&project, &opts, sink).await,
     )
-    .await;
-    let sink = notifications.sink(printer);
-    // A dry run changes nothing, so it neither needs nor blocks the lock.
-    let lock = args.lock.as_deref().filter(|_| !args.dry_run);
-    let holder = cli_holder_info("deploy");
-    let result = locked(
-        &project,
-        lock,
-        &holder,
-        deploy(&project, &opts, sink.as_ref()),
-    )
-    .await;
-    drop(sink);
-    notifications.finish(&result, printer).await;
-    result
+    .await
 }

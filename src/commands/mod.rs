@@ -62,3 +62,26 @@ pub async fn dispatch(
         Command::Refresh(args) => refresh::run(&args, settings, printer).await,
     }
 }
+
+/// Run a command that changes things the way every such command does: Slack notifications
+/// around it (the config's `notify:`; none for a dry run) and the deploy lock (`--lock`; a dry
+/// run changes nothing, so it neither needs nor blocks the lock).
+pub(crate) async fn notified_and_locked(
+    project: &crate::ops::render::Project,
+    command: &str,
+    lock: Option<&str>,
+    dry_run: bool,
+    settings: &GlobalSettings,
+    printer: &Printer,
+    op: impl AsyncFnOnce(&dyn crate::output::EventSink) -> anyhow::Result<ExitStatus>,
+) -> anyhow::Result<ExitStatus> {
+    let notifications =
+        crate::ops::notify::begin(project, command, &settings.metadata, printer, !dry_run).await;
+    let sink = notifications.sink(printer);
+    let lock = lock.filter(|_| !dry_run);
+    let holder = crate::ops::lock::cli_holder_info(command);
+    let result = crate::ops::lock::locked(project, lock, &holder, op(sink.as_ref())).await;
+    drop(sink);
+    notifications.finish(&result, printer).await;
+    result
+}

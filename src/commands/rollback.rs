@@ -3,7 +3,6 @@
 use crate::cli::RollbackArgs;
 use crate::exit::ExitStatus;
 use crate::model::codedeploy::parse_rollback_events;
-use crate::ops::lock::{cli_holder_info, locked};
 use crate::ops::render::load_project;
 use crate::ops::rollback::{RollbackOptions, rollback};
 use crate::ops::watch::WatchOptions;
@@ -39,26 +38,14 @@ pub async fn run(
         },
         rollback_events,
     };
-    let notifications = crate::ops::notify::begin(
+    super::notified_and_locked(
         &project,
         "rollback",
-        &settings.metadata,
+        args.lock.as_deref(),
+        args.dry_run,
+        settings,
         printer,
-        !args.dry_run,
+        async |sink| rollback(&project, &opts, sink).await,
     )
-    .await;
-    let sink = notifications.sink(printer);
-    // A dry run changes nothing, so it neither needs nor blocks the lock.
-    let lock = args.lock.as_deref().filter(|_| !args.dry_run);
-    let holder = cli_holder_info("rollback");
-    let result = locked(
-        &project,
-        lock,
-        &holder,
-        rollback(&project, &opts, sink.as_ref()),
-    )
-    .await;
-    drop(sink);
-    notifications.finish(&result, printer).await;
-    result
+    .await
 }

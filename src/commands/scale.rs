@@ -5,7 +5,6 @@
 use crate::cli::{OperatorArgs, ScaleArgs};
 use crate::exit::ExitStatus;
 use crate::ops::deploy::{DeployOptions, deploy};
-use crate::ops::lock::{cli_holder_info, locked};
 use crate::ops::render::load_project;
 use crate::ops::watch::WatchOptions;
 use crate::output::Printer;
@@ -58,26 +57,14 @@ pub(super) async fn run_deploy(
         rollback_events: None,
         auto_scaling,
     };
-    let notifications = crate::ops::notify::begin(
+    super::notified_and_locked(
         &project,
         command,
-        &settings.metadata,
+        common.lock.as_deref(),
+        common.dry_run,
+        settings,
         printer,
-        !common.dry_run,
+        async |sink| deploy(&project, &opts, sink).await,
     )
-    .await;
-    let sink = notifications.sink(printer);
-    // A dry run changes nothing, so it neither needs nor blocks the lock.
-    let lock = common.lock.as_deref().filter(|_| !common.dry_run);
-    let holder = cli_holder_info(command);
-    let result = locked(
-        &project,
-        lock,
-        &holder,
-        deploy(&project, &opts, sink.as_ref()),
-    )
-    .await;
-    drop(sink);
-    notifications.finish(&result, printer).await;
-    result
+    .await
 }
