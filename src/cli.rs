@@ -320,8 +320,8 @@ pub struct DeregisterArgs {
     pub dry_run: bool,
 }
 
-/// `ecspress init`: JSON definition files next to the config (`--config`, else ecspress.yml).
-/// Jsonnet output is not supported yet (#8).
+/// `ecspress init`: definition files (JSON, or YAML with `--yaml`) next to the config
+/// (`--config`, else ecspress.yml). Jsonnet output is not supported yet (#8).
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// The cluster
@@ -336,6 +336,9 @@ pub struct InitArgs {
     /// Overwrite existing files
     #[arg(long)]
     pub force: bool,
+    /// Write the definition files as YAML (ecs-task-def.yml, ecs-service-def.yml)
+    #[arg(long)]
+    pub yaml: bool,
 }
 
 /// `ecspress wait`

@@ -3,7 +3,7 @@
 use crate::aws::{Clients, load_sdk_config};
 use crate::cli::InitArgs;
 use crate::exit::ExitStatus;
-use crate::ops::init::{InitOptions, init};
+use crate::ops::init::{DefinitionFormat, InitOptions, init};
 use crate::output::Printer;
 use crate::settings::GlobalSettings;
 
@@ -25,7 +25,18 @@ pub async fn run(
             .unwrap_or_else(|| "ecspress.yml".into()),
         region: settings.project.aws.region.clone(),
         force: args.force,
+        format: if args.yaml {
+            DefinitionFormat::Yaml
+        } else {
+            DefinitionFormat::Json
+        },
     };
-    init(clients.ecs.as_ref(), &opts, printer).await?;
+    init(
+        clients.ecs.as_ref(),
+        clients.codedeploy.as_ref(),
+        &opts,
+        printer,
+    )
+    .await?;
     Ok(ExitStatus::Success)
 }

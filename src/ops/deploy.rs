@@ -575,6 +575,29 @@ pub async fn deploy(
             }
             crate::ops::scale::apply_auto_scaling(project, &target, &opts.auto_scaling, sink)
                 .await?;
+            let count_changed = input
+                .get("desiredCount")
+                .and_then(Value::as_i64)
+                .is_some_and(|n| live.get("desiredCount").and_then(Value::as_i64) != Some(n));
+            if !new_deployment && count_changed && opts.wait {
+                // Only the count changed (`scale`): ECS resizes the PRIMARY deployment in
+                // place, so follow the task count rather than a rollout.
+                sink.emit(Event::Info {
+                    message: format!(
+                        "no new deployment: only the desired count changed; waiting for service {} to run {} task(s)",
+                        target.service,
+                        input.get("desiredCount").and_then(Value::as_i64).unwrap_or_default()
+                    ),
+                });
+                return watch::wait_stable(
+                    ecs,
+                    &target.cluster,
+                    &target.service,
+                    &opts.watch,
+                    sink,
+                )
+                .await;
+            }
             if !new_deployment {
                 sink.emit(Event::Info {
                     message: format!(

@@ -2,20 +2,48 @@
 //! from a live service (or, with `--task-definition` and no service, a task definition only).
 //! Shaping is [`crate::model::init`]; this module reads AWS and writes files. It never prompts
 //! (no stdin) and refuses to overwrite an existing file without `--force`, before writing any.
+//!
+//! A service under the `CODE_DEPLOY` controller gets its CodeDeploy application and deployment
+//! group searched once here and pinned in `ecspress.yml` (as ecspresso's init does, §1.18), so
+//! later deploys skip the search.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use serde_json::Value;
 
+use crate::aws::codedeploy::CodeDeployApi;
 use crate::aws::ecs::EcsApi;
-use crate::model::init::{config_yaml, service_file, task_definition_file};
+use crate::model::init::{ConfigFile, config_yaml, service_file, task_definition_file};
+use crate::ops::codedeploy::search_group;
+use crate::ops::deploy::string_field;
 use crate::output::{Event, EventSink};
 
-/// The task definition file name init writes.
-pub const TASK_DEFINITION_FILE: &str = "ecs-task-def.json";
-/// The service definition file name init writes.
-pub const SERVICE_DEFINITION_FILE: &str = "ecs-service-def.json";
+/// The format of the definition files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefinitionFormat {
+    /// `ecs-*-def.json` (the AWS CLI shape, pasteable both ways).
+    Json,
+    /// `ecs-*-def.yml` (same keys; `render` reads it back like JSON).
+    Yaml,
+}
+
+impl DefinitionFormat {
+    /// The task and service definition file names init writes.
+    pub fn file_names(self) -> (&'static str, &'static str) {
+        match self {
+            DefinitionFormat::Json => ("ecs-task-def.json", "ecs-service-def.json"),
+            DefinitionFormat::Yaml => ("ecs-task-def.yml", "ecs-service-def.yml"),
+        }
+    }
+
+    fn text(self, v: &Value) -> anyhow::Result<String> {
+        Ok(match self {
+            DefinitionFormat::Json => format!("{}\n", serde_json::to_string_pretty(v)?),
+            DefinitionFormat::Yaml => serde_yaml_ng::to_string(v)?,
+        })
+    }
+}
 
 /// What to read and where to write.
 #[derive(Debug, Clone)]
@@ -33,11 +61,14 @@ pub struct InitOptions {
     pub region: Option<String>,
     /// `--force`: overwrite existing files.
     pub force: bool,
+    /// `--yaml`: YAML definition files.
+    pub format: DefinitionFormat,
 }
 
 /// Read the live service / task definition and write the files.
 pub async fn init(
     ecs: &dyn EcsApi,
+    codedeploy: &dyn CodeDeployApi,
     opts: &InitOptions,
     sink: &dyn EventSink,
 ) -> anyhow::Result<()> {
@@ -71,27 +102,48 @@ pub async fn init(
         .filter(|p| !p.as_os_str().is_empty())
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
+    let codedeploy_group = match (&service, &opts.service) {
+        (Some(s), Some(name))
+            if s.pointer("/deploymentController/type")
+                .and_then(Value::as_str)
+                == Some("CODE_DEPLOY") =>
+        {
+            let (app, info) = search_group(codedeploy, None, &opts.cluster, name)
+                .await
+                .with_context(|| {
+                    format!(
+                        "service {name} uses the CODE_DEPLOY controller: cannot find its CodeDeploy deployment group"
+                    )
+                })?;
+            let group = string_field(&info, "deploymentGroupName").unwrap_or_default();
+            Some((app, group))
+        }
+        _ => None,
+    };
+    let (td_file, svc_file) = opts.format.file_names();
     let mut files: Vec<(PathBuf, String)> = Vec::new();
-    let svc_name = service.as_ref().map(|_| SERVICE_DEFINITION_FILE);
     files.push((
         opts.config_path.clone(),
-        config_yaml(
-            opts.region.as_deref(),
-            &opts.cluster,
-            opts.service.as_deref(),
-            TASK_DEFINITION_FILE,
-            svc_name,
-        ),
+        config_yaml(&ConfigFile {
+            region: opts.region.as_deref(),
+            cluster: &opts.cluster,
+            service: opts
+                .service
+                .as_deref()
+                .filter(|_| service.is_some())
+                .map(|s| (s, svc_file)),
+            task_definition: td_file,
+            codedeploy: codedeploy_group
+                .as_ref()
+                .map(|(a, g)| (a.as_str(), g.as_str())),
+        }),
     ));
     if let Some(s) = &service {
-        files.push((
-            dir.join(SERVICE_DEFINITION_FILE),
-            json_text(&service_file(s))?,
-        ));
+        files.push((dir.join(svc_file), opts.format.text(&service_file(s))?));
     }
     files.push((
-        dir.join(TASK_DEFINITION_FILE),
-        json_text(&task_definition_file(&td))?,
+        dir.join(td_file),
+        opts.format.text(&task_definition_file(&td))?,
     ));
     if !opts.force {
         let existing: Vec<String> = files
@@ -113,8 +165,4 @@ pub async fn init(
         });
     }
     Ok(())
-}
-
-fn json_text(v: &Value) -> anyhow::Result<String> {
-    Ok(format!("{}\n", serde_json::to_string_pretty(v)?))
 }

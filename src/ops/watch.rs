@@ -146,6 +146,28 @@ pub async fn attach(
     Watcher::new(ecs, target, opts, sink, true).run().await
 }
 
+/// Wait for a change that started no deployment (a new `desiredCount` only, e.g. `ecspress
+/// scale`): ECS then changes the PRIMARY deployment's desired count in place — no new service
+/// deployment and no new `deployments[]` entry, the rollout state stays `COMPLETED` — so there
+/// is no rollout to follow, only the count. The verdict comes from the AWS ServicesStable
+/// waiter's rule (one deployment, running == desired), like `--wait-until stable`.
+pub async fn wait_stable(
+    ecs: &dyn EcsApi,
+    cluster: &str,
+    service: &str,
+    opts: &WatchOptions,
+    sink: &dyn EventSink,
+) -> anyhow::Result<ExitStatus> {
+    let target = WatchTarget {
+        cluster: cluster.to_owned(),
+        service: service.to_owned(),
+        ..WatchTarget::default()
+    };
+    let mut w = Watcher::new(ecs, target, opts, sink, false);
+    w.mode = Mode::Stabilizing;
+    w.run().await
+}
+
 /// The command that releases a paused deployment (the `paused` event and verdict hint).
 pub const CONTINUE_COMMAND: &str = "ecspress continue";
 /// The command that rolls a paused deployment back.

@@ -142,50 +142,151 @@ async fn deregister_keeps_the_newest_and_what_is_in_use() {
 }
 
 /// Deploy `examples/<name>` into a fresh sim, then `init` from the live service in an empty
-/// directory: `diff --exit-code` there must exit 0.
-async fn init_then_diff_is_clean(name: &str, cluster: &str, service: &str) {
+/// directory (`extra` flags, e.g. `--yaml`): `diff --exit-code` there must exit 0. Returns the
+/// written files' texts (config, service, task definition).
+async fn init_then_diff_is_clean(
+    name: &str,
+    cluster: &str,
+    service: &str,
+    extra: &[&str],
+) -> [String; 3] {
     let sim = sim::start(0.005);
     sim.create_cluster(cluster).await;
     let dir = example(name, |_| {});
     // No wait: the bluegreen example pauses at a PAUSE hook; init only needs the service.
     let o = ecspress(&sim, dir.path(), &["deploy", "--no-wait"]);
     expect_exit(&o, 0);
+    if name == "codedeploy" {
+        code_deploy_group(&sim).await;
+    }
     let fresh = tempfile::tempdir().expect("tempdir");
-    let init = ["init", "--cluster", cluster, "--service", service];
+    let mut init = vec!["init", "--cluster", cluster, "--service", service];
+    init.extend_from_slice(extra);
     let o = ecspress(&sim, fresh.path(), &init);
     expect_exit(&o, 0);
-    for file in ["ecspress.yml", "ecs-service-def.json", "ecs-task-def.json"] {
-        assert!(fresh.path().join(file).is_file(), "{name}: no {file}");
-    }
-    let td = std::fs::read_to_string(fresh.path().join("ecs-task-def.json")).expect("read");
+    let ext = if extra.contains(&"--yaml") {
+        "yml"
+    } else {
+        "json"
+    };
+    let files = [
+        "ecspress.yml".to_owned(),
+        format!("ecs-service-def.{ext}"),
+        format!("ecs-task-def.{ext}"),
+    ];
+    let texts = files.clone().map(|file| {
+        std::fs::read_to_string(fresh.path().join(&file))
+            .unwrap_or_else(|e| panic!("{name}: cannot read {file}: {e}"))
+    });
     assert!(
-        !td.contains("taskDefinitionArn"),
-        "{name}: read-only key kept: {td}"
+        !texts[2].contains("taskDefinitionArn"),
+        "{name}: read-only key kept: {}",
+        texts[2]
     );
+    // AWS defaults are not written back (examples write `essential: true`, `protocol: tcp`).
+    for default in [
+        "essential",
+        "protocol",
+        "platformVersion",
+        "schedulingStrategy",
+    ] {
+        assert!(
+            !texts[1].contains(default) && !texts[2].contains(default),
+            "{name}: default {default} kept: {texts:?}"
+        );
+    }
     let o = ecspress(&sim, fresh.path(), &["diff", "--exit-code"]);
     expect_exit(&o, 0);
     // Existing files are never overwritten without --force.
     let o = ecspress(&sim, fresh.path(), &init);
     expect_exit(&o, 2);
-    let mut forced = init.to_vec();
-    forced.push("--force");
-    let o = ecspress(&sim, fresh.path(), &forced);
+    init.push("--force");
+    let o = ecspress(&sim, fresh.path(), &init);
     expect_exit(&o, 0);
+    texts
+}
+
+/// The CodeDeploy application and group that deploy bluegreen/web, next to an ECS application
+/// without groups (the search must skip it).
+async fn code_deploy_group(sim: &SimProcess) {
+    use aws_sdk_codedeploy::types::{
+        ComputePlatform, DeploymentOption, DeploymentStyle, DeploymentType, EcsService,
+    };
+    let cd = sim.codedeploy().await;
+    for app in ["other", "AppECS-bluegreen-web"] {
+        cd.create_application()
+            .application_name(app)
+            .compute_platform(ComputePlatform::Ecs)
+            .send()
+            .await
+            .expect("CreateApplication");
+    }
+    cd.create_deployment_group()
+        .application_name("AppECS-bluegreen-web")
+        .deployment_group_name("DgpECS-bluegreen-web")
+        .service_role_arn("arn:aws:iam::123456789012:role/codedeploy")
+        .ecs_services(
+            EcsService::builder()
+                .cluster_name("bluegreen")
+                .service_name("web")
+                .build(),
+        )
+        .deployment_style(
+            DeploymentStyle::builder()
+                .deployment_type(DeploymentType::BlueGreen)
+                .deployment_option(DeploymentOption::WithTrafficControl)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateDeploymentGroup");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn init_rolling_service_then_diff_is_clean() {
-    init_then_diff_is_clean("hello", "hello", "hello").await;
+    let [config, service, task] = init_then_diff_is_clean("hello", "hello", "hello", &[]).await;
+    insta::assert_snapshot!("init_hello_config", config);
+    insta::assert_snapshot!("init_hello_service", service);
+    insta::assert_snapshot!("init_hello_task_definition", task);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_yaml_files_then_diff_is_clean() {
+    let [config, service, task] =
+        init_then_diff_is_clean("hello", "hello", "hello", &["--yaml"]).await;
+    assert!(
+        config.contains("service_definition: ecs-service-def.yml\n"),
+        "{config}"
+    );
+    assert!(
+        config.contains("task_definition: ecs-task-def.yml\n"),
+        "{config}"
+    );
+    insta::assert_snapshot!("init_hello_task_definition_yaml", task);
+    let service: serde_json::Value = serde_yaml_ng::from_str(&service).expect("yaml");
+    assert_eq!(service["desiredCount"], 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn init_blue_green_service_then_diff_is_clean() {
-    init_then_diff_is_clean("bluegreen", "bluegreen", "web").await;
+    init_then_diff_is_clean("bluegreen", "bluegreen", "web", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn init_code_deploy_service_then_diff_is_clean() {
-    init_then_diff_is_clean("codedeploy", "bluegreen", "web").await;
+    let [config, service, _] = init_then_diff_is_clean("codedeploy", "bluegreen", "web", &[]).await;
+    // The group is pinned (ecspresso.md §1.18 step 6), so later deploys skip the search.
+    assert!(
+        config.contains(
+            "codedeploy:\n  application_name: AppECS-bluegreen-web\n  deployment_group_name: DgpECS-bluegreen-web\n"
+        ),
+        "{config}"
+    );
+    assert!(service.contains("CODE_DEPLOY"), "{service}");
+    assert!(
+        service.contains("targetGroupArn"),
+        "CreateService needs it: {service}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -79,10 +79,32 @@ async fn scale_changes_only_the_desired_count() {
         describe(&o)
     );
     assert_eq!(sim.calls("UpdateService").await, 1, "{}", describe(&o));
-    let (td, desired, _) = service(&sim).await;
-    assert_eq!((td.as_str(), desired), ("hello:1", 3), "{}", describe(&o));
-    // A count change is no new deployment (ECS keeps the PRIMARY one): nothing to watch.
+    // A count change is no new deployment (ECS resizes the PRIMARY one in place); scale
+    // waits for the count itself: the third task runs when it exits.
+    let (td, desired, running) = service(&sim).await;
+    assert_eq!(
+        (td.as_str(), desired, running),
+        ("hello:1", 3, 3),
+        "{}",
+        describe(&o)
+    );
     assert_eq!(service_deployments(&sim).await, 1, "{}", describe(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("the service is stable: 3 tasks running"),
+        "{}",
+        describe(&o)
+    );
+    // Scaling in waits too; --no-wait returns at once.
+    let o = ecspress(&sim, dir.path(), &["scale", "--tasks", "1"]);
+    expect_exit(&o, 0);
+    assert_eq!(service(&sim).await.2, 1, "{}", describe(&o));
+    let o = ecspress(&sim, dir.path(), &["scale", "--tasks", "2", "--no-wait"]);
+    expect_exit(&o, 0);
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("stable"),
+        "{}",
+        describe(&o)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

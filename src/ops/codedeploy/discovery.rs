@@ -4,6 +4,7 @@
 use anyhow::{Context, anyhow, bail};
 use serde_json::Value;
 
+use crate::aws::codedeploy::CodeDeployApi;
 use crate::model::codedeploy::{self as cd};
 use crate::ops::deploy::{ServiceRef, string_field};
 use crate::ops::render::Project;
@@ -98,12 +99,42 @@ pub(crate) async fn resolve_group(
         });
     }
     // Only the application pinned: search its groups only.
-    let names = match project
+    let pinned_app = project
         .config()
         .codedeploy
         .as_ref()
-        .and_then(|c| c.application_name.clone())
-    {
+        .and_then(|c| c.application_name.clone());
+    let (application, info) =
+        search_group(api, pinned_app, &target.cluster, &target.service).await?;
+    let name = string_field(&info, "deploymentGroupName").unwrap_or_default();
+    sink.emit(Event::CodeDeployGroup {
+        application: application.clone(),
+        deployment_group: name.clone(),
+        discovered: true,
+    });
+    sink.emit(Event::Info {
+        message: format!(
+            "pin it in the config to skip this search: `codedeploy: {{application_name: {application}, deployment_group_name: {name}}}`"
+        ),
+    });
+    Ok(DeploymentGroup {
+        application,
+        name,
+        info,
+    })
+}
+
+/// Search the ECS CodeDeploy applications (only `application` when given) for the one
+/// deployment group whose `ecsServices` names `cluster`/`service`: ListApplications,
+/// BatchGetApplications, then ListDeploymentGroups + BatchGetDeploymentGroups per application.
+/// Returns the application name and the group's `deploymentGroupInfo`.
+pub(crate) async fn search_group(
+    api: &dyn CodeDeployApi,
+    application: Option<String>,
+    cluster: &str,
+    service: &str,
+) -> anyhow::Result<(String, Value)> {
+    let names = match application {
         Some(app) => vec![app],
         None => api
             .list_applications()
@@ -135,22 +166,5 @@ pub(crate) async fn resolve_group(
             groups.push((app.clone(), g));
         }
     }
-    let (application, info) =
-        cd::pick_group(&groups, &target.cluster, &target.service, apps.len())?;
-    let name = string_field(&info, "deploymentGroupName").unwrap_or_default();
-    sink.emit(Event::CodeDeployGroup {
-        application: application.clone(),
-        deployment_group: name.clone(),
-        discovered: true,
-    });
-    sink.emit(Event::Info {
-        message: format!(
-            "pin it in the config to skip this search: `codedeploy: {{application_name: {application}, deployment_group_name: {name}}}`"
-        ),
-    });
-    Ok(DeploymentGroup {
-        application,
-        name,
-        info,
-    })
+    Ok(cd::pick_group(&groups, cluster, service, apps.len())?)
 }

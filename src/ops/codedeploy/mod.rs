@@ -50,7 +50,7 @@ pub use attach::attach;
 pub(crate) use attach::watch_initial_task_set;
 pub(crate) use deploy::deploy;
 pub use discovery::DeploymentGroup;
-pub(crate) use discovery::resolve_group;
+pub(crate) use discovery::{resolve_group, search_group};
 pub use print_appspec::{AppSpecTaskDefinition, appspec};
 pub use resume::continue_deployment;
 pub use rollback::rollback;
