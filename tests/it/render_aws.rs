@@ -43,25 +43,41 @@ fn render_json_lines() {
     assert_eq!(kinds, ["config", "servicedef", "taskdef"]);
 }
 
-/// A project with the task definition in `taskdef_name`.
-fn project(taskdef_name: &str, taskdef: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+/// A project (`<tmp>/project`) with the task definition in `taskdef_name`, whose tfstate
+/// plugin reads `../state/terraform.tfstate` (a path outside the config's directory).
+struct Project {
+    _tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+}
+
+impl Project {
+    fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+fn project(taskdef_name: &str, taskdef: &str) -> Project {
+    // Both directories live inside this test's own temp dir: a shared `../state` next to
+    // the temp dir was rewritten by concurrent tests while others read it (a flaky exit 2).
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("project");
+    let state = tmp.path().join("state");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&state).unwrap();
     write(
-        dir.path(),
+        &dir,
         "ecspress.yml",
         &format!(
             "cluster: c\ntask_definition: {taskdef_name}\nplugins:\n  - name: tfstate\n    config:\n      path: ../state/terraform.tfstate\n"
         ),
     );
-    write(dir.path(), taskdef_name, taskdef);
-    let state = dir.path().join("../state");
-    let _ = std::fs::create_dir_all(&state);
+    write(&dir, taskdef_name, taskdef);
     std::fs::copy(
         repo().join("examples/hello/terraform.tfstate"),
         state.join("terraform.tfstate"),
     )
     .unwrap();
-    dir
+    Project { _tmp: tmp, dir }
 }
 
 #[test]
