@@ -120,6 +120,8 @@ pub enum Command {
     Deregister(DeregisterArgs),
     /// Write ecspress.yml and definition files from a live service (`--jsonnet` output: #8)
     Init(InitArgs),
+    /// Convert an ecspresso config and its definition templates to ecspress
+    Migrate(MigrateArgs),
     /// Attach to the current deployment and wait for its verdict
     Wait(WaitArgs),
     /// Let a paused deployment go on (ECS PAUSE hook, CodeDeploy Ready wait), or roll it back
@@ -339,6 +341,21 @@ pub struct InitArgs {
     /// Write the definition files as YAML (ecs-task-def.yml, ecs-service-def.yml)
     #[arg(long)]
     pub yaml: bool,
+}
+
+/// `ecspress migrate`: the ecspresso config and its definition files, converted.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The ecspresso config (default: ecspresso.yml, .yaml or .json in the current directory)
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<std::path::PathBuf>,
+    /// Where to write ecspress.yml and the converted definitions (default: an `ecspress`
+    /// directory next to the ecspresso config)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+    /// Overwrite existing files in the output directory
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `ecspress wait`

@@ -8,6 +8,7 @@ mod deploy;
 mod deregister;
 mod diff;
 mod init;
+mod migrate;
 mod notify;
 mod refresh;
 mod render;
@@ -39,6 +40,7 @@ pub async fn dispatch(
         Command::Revisions(args) => revisions::run(&args, settings, printer).await,
         Command::Deregister(args) => deregister::run(&args, settings, printer).await,
         Command::Init(args) => init::run(&args, settings, printer).await,
+        Command::Migrate(args) => migrate::run(&args, printer),
         Command::Wait(args) => wait::run(&args, settings, printer).await,
         Command::Continue(args) => continue_::run(&args, settings, printer).await,
         Command::Appspec(args) => appspec::run(&args, settings, printer).await,

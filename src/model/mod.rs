@@ -11,6 +11,7 @@
 //! - [`stages`]: the fixed order of ECS lifecycle stages and CodeDeploy lifecycle events.
 //! - [`appspec`]: the CodeDeploy ECS AppSpec built from service, task definition and config.
 //! - [`codedeploy`]: deployment group matching and CodeDeploy deployment verdict rules.
+//! - [`migrate`]: ecspresso Go-template calls → tera, and an ecspresso config → ecspress.yml.
 //! - [`verify`]: `ecspress verify` rules (image references, trust policies, ports) and its tree.
 
 pub mod appspec;
@@ -18,6 +19,7 @@ pub mod codedeploy;
 pub mod diff;
 pub mod init;
 pub mod metadata;
+pub mod migrate;
 pub mod normalize;
 pub mod revision;
 pub mod revisions;

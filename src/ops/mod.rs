@@ -24,6 +24,7 @@ pub mod diff;
 pub mod init;
 pub mod lock;
 pub mod metadata;
+pub mod migrate;
 pub mod notify;
 pub mod render;
 pub mod revisions;

@@ -345,6 +345,18 @@ pub enum Event {
         /// Top-level checks, each with its sub-checks.
         checks: Vec<crate::model::verify::CheckNode>,
     },
+    /// `migrate`: an ecspresso construct left as it was (or a config key dropped), with where
+    /// it is in the ecspresso file; the user finishes these by hand.
+    MigrateLeft {
+        /// The ecspresso file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The template action or config key.
+        text: String,
+        /// Why it was not converted.
+        reason: String,
+    },
 }
 
 /// Where operations send their events: the [`Printer`], or a [`RecordingSink`] in tests.
@@ -756,6 +768,14 @@ impl Printer {
             }
             Event::Verify { checks, .. } => {
                 self.data(&crate::model::verify::render_tree(checks));
+            }
+            Event::MigrateLeft {
+                file,
+                line,
+                text,
+                reason,
+            } => {
+                self.warn(&format!("{file}:{line}: {text}: {reason}"));
             }
         }
     }

@@ -44,9 +44,10 @@ fn index(e: &Event) -> usize {
         Event::Revisions { .. } => 30,
         Event::TaskDefinitionDeleted { .. } => 31,
         Event::Verify { .. } => 32,
+        Event::MigrateLeft { .. } => 33,
     }
 }
-const VARIANTS: usize = 33;
+const VARIANTS: usize = 34;
 
 const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4";
 const SVC: &str = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
@@ -272,6 +273,12 @@ fn examples() -> Vec<Event> {
                     )],
                 ),
             ],
+        },
+        Event::MigrateLeft {
+            file: "ecspresso/ecs-task-def.json".into(),
+            line: 12,
+            text: "{{ cfn_output `stack` `Key` }}".into(),
+            reason: "function `cfn_output` has no ecspress equivalent".into(),
         },
     ]
 }
