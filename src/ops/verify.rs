@@ -2,6 +2,11 @@
 //! deploy finds out the slow way (a task stuck in PROVISIONING, a CannotPullContainerError,
 //! a ResourceInitializationError for a secret). Mirrors ecspresso §1.17.
 //!
+//! Images go further than ecspresso's: ECR references are looked up with DescribeImages in
+//! the image's own region and account (no docker login, digests and dual-stack hosts
+//! included, the gaps listed in ecspresso.md §1.17), other registries with an anonymous
+//! manifest HEAD. Only evidence of absence is NG: an unreachable or private registry is SKIP.
+//!
 //! Every check is independent: an AWS error on one check makes that check NG (with the AWS
 //! error text) and verification goes on, so one run reports every problem. Only rendering
 //! failures stop verification (exit 2).
