@@ -8,7 +8,7 @@ use super::{AwsError, AwsResult};
 #[async_trait::async_trait]
 pub trait TargetGroupApi: Send + Sync {
     /// DescribeTargetGroups for one ARN: `{targetGroupArn, targetGroupName, targetType,
-    /// protocol, port}` (camelCase), or None when it does not exist (`TargetGroupNotFound`).
+    /// protocol, port, loadBalancerArns}` (camelCase), or None when it does not exist (`TargetGroupNotFound`).
     async fn describe_target_group(&self, arn: &str) -> AwsResult<Option<Value>>;
 }
 
@@ -43,6 +43,7 @@ impl TargetGroupApi for SdkTargetGroups {
                     "targetType": tg.target_type().map(|t| t.as_str()),
                     "protocol": tg.protocol().map(|p| p.as_str()),
                     "port": tg.port(),
+                    "loadBalancerArns": tg.load_balancer_arns(),
                 })
             })),
             Err(e) => {

@@ -337,7 +337,26 @@ pub fn parse_www_authenticate(header: &str) -> Option<BearerChallenge> {
 /// `ip`; `bridge`/`host` tasks are registered as instance + port, so it must be `instance`.
 /// `alb` and `lambda` target groups can never hold ECS tasks. A missing `networkMode` is
 /// `bridge` (the EC2 Linux default).
-pub fn check_target_group(target_group: &Value, network_mode: Option<&str>) -> Result<(), String> {
+///
+/// A service's primary target group must also be attached to a load balancer (a listener or
+/// rule forwards to it, so `loadBalancerArns` is not empty): CreateService/UpdateService
+/// reject it otherwise ("The target group ... does not have an associated load balancer").
+/// The BLUE_GREEN alternate group is not held to that here.
+pub fn check_target_group(
+    target_group: &Value,
+    network_mode: Option<&str>,
+    primary: bool,
+) -> Result<(), String> {
+    let attached = target_group
+        .get("loadBalancerArns")
+        .and_then(Value::as_array)
+        .is_some_and(|arns| !arns.is_empty());
+    if primary && !attached {
+        return Err(
+            "target group is not associated with a load balancer (no listener or rule forwards to it)"
+                .to_owned(),
+        );
+    }
     let target_type = target_group
         .get("targetType")
         .and_then(Value::as_str)
@@ -357,9 +376,28 @@ pub fn check_target_group(target_group: &Value, network_mode: Option<&str>) -> R
     }
 }
 
-/// Target group ARNs of a service's `loadBalancers[]`: `(label, arn)`, the alternate group
-/// of a BLUE_GREEN service (`advancedConfiguration.alternateTargetGroupArn`) included.
-pub fn target_group_arns(service: &Value) -> Vec<(&'static str, String)> {
+/// Which of a `loadBalancers[]` entry's target groups an ARN is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetGroupRole {
+    /// `targetGroupArn`: receives production traffic.
+    Primary,
+    /// `advancedConfiguration.alternateTargetGroupArn` (native BLUE_GREEN).
+    Alternate,
+}
+
+impl TargetGroupRole {
+    /// The tree label prefix.
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetGroupRole::Primary => "TargetGroup",
+            TargetGroupRole::Alternate => "AlternateTargetGroup",
+        }
+    }
+}
+
+/// Target group ARNs of a service's `loadBalancers[]`, the alternate group of a BLUE_GREEN
+/// service (`advancedConfiguration.alternateTargetGroupArn`) included.
+pub fn target_group_arns(service: &Value) -> Vec<(TargetGroupRole, String)> {
     let mut out = Vec::new();
     for lb in service
         .get("loadBalancers")
@@ -368,13 +406,13 @@ pub fn target_group_arns(service: &Value) -> Vec<(&'static str, String)> {
         .flatten()
     {
         if let Some(arn) = lb.get("targetGroupArn").and_then(Value::as_str) {
-            out.push(("TargetGroup", arn.to_owned()));
+            out.push((TargetGroupRole::Primary, arn.to_owned()));
         }
         if let Some(arn) = lb
             .pointer("/advancedConfiguration/alternateTargetGroupArn")
             .and_then(Value::as_str)
         {
-            out.push(("AlternateTargetGroup", arn.to_owned()));
+            out.push((TargetGroupRole::Alternate, arn.to_owned()));
         }
     }
     out
@@ -752,7 +790,7 @@ mod tests {
 
     #[test]
     fn target_group_type_must_fit_the_network_mode() {
-        let tg = |t: &str| json!({"targetType": t});
+        let tg = |t: &str| json!({"targetType": t, "loadBalancerArns": ["arn:lb"]});
         let cases = [
             (tg("ip"), Some("awsvpc"), true),
             (tg("instance"), Some("awsvpc"), false),
@@ -762,18 +800,26 @@ mod tests {
             (tg("ip"), Some("host"), false),
             (tg("lambda"), Some("awsvpc"), false),
             (tg("alb"), Some("bridge"), false),
-            (json!({}), Some("bridge"), true),
+            (
+                json!({"loadBalancerArns": ["arn:lb"]}),
+                Some("bridge"),
+                true,
+            ),
             (tg("ip"), Some("none"), true),
         ];
         for (group, mode, ok) in cases {
             assert_eq!(
-                check_target_group(&group, mode).is_ok(),
+                check_target_group(&group, mode, true).is_ok(),
                 ok,
                 "{group} {mode:?}"
             );
         }
+        let detached = json!({"targetType": "ip", "loadBalancerArns": []});
+        assert!(check_target_group(&detached, Some("awsvpc"), true).is_err());
+        assert!(check_target_group(&json!({"targetType": "ip"}), Some("awsvpc"), true).is_err());
+        assert_eq!(check_target_group(&detached, Some("awsvpc"), false), Ok(()));
         assert_eq!(
-            check_target_group(&tg("instance"), Some("awsvpc")),
+            check_target_group(&tg("instance"), Some("awsvpc"), true),
             Err(r#"target type is "instance" but networkMode "awsvpc" needs "ip""#.to_owned())
         );
     }
@@ -788,8 +834,8 @@ mod tests {
         assert_eq!(
             target_group_arns(&service),
             vec![
-                ("TargetGroup", "arn:blue".to_owned()),
-                ("AlternateTargetGroup", "arn:green".to_owned())
+                (TargetGroupRole::Primary, "arn:blue".to_owned()),
+                (TargetGroupRole::Alternate, "arn:green".to_owned())
             ]
         );
         assert!(target_group_arns(&json!({})).is_empty());

@@ -19,9 +19,9 @@ use crate::aws::registry::{HttpRegistry, ManifestLookup, RegistryApi};
 use crate::aws::verify::{LogGroupApi, RoleApi, SdkLogGroups, SdkRoles};
 use crate::aws::{AwsErrorKind, Clients, load_sdk_config};
 use crate::model::verify::{
-    CheckNode, ImageRef, SecretRef, awslogs_group, check_lb_container, check_target_group,
-    classify_secret, container_definitions, ecr_image_id, missing_service_connect_ports,
-    parse_image, role_name, target_group_arns, trusts_ecs_tasks,
+    CheckNode, ImageRef, SecretRef, TargetGroupRole, awslogs_group, check_lb_container,
+    check_target_group, classify_secret, container_definitions, ecr_image_id,
+    missing_service_connect_ports, parse_image, role_name, target_group_arns, trusts_ecs_tasks,
 };
 use crate::ops::render::Project;
 
@@ -232,14 +232,16 @@ async fn check_target_groups(
 ) -> Vec<CheckNode> {
     let network_mode = td.get("networkMode").and_then(Value::as_str);
     let mut out = Vec::new();
-    for (kind, arn) in target_group_arns(service) {
-        let label = format!("{kind} {arn}");
+    for (role, arn) in target_group_arns(service) {
+        let label = format!("{} {arn}", role.label());
         out.push(match groups.describe_target_group(&arn).await {
             Ok(None) => CheckNode::ng(label, "target group not found"),
-            Ok(Some(group)) => match check_target_group(&group, network_mode) {
-                Ok(()) => CheckNode::ok(label),
-                Err(reason) => CheckNode::ng(label, reason),
-            },
+            Ok(Some(group)) => {
+                match check_target_group(&group, network_mode, role == TargetGroupRole::Primary) {
+                    Ok(()) => CheckNode::ok(label),
+                    Err(reason) => CheckNode::ng(label, reason),
+                }
+            }
             Err(e) => CheckNode::ng(label, e.to_string()),
         });
     }

@@ -175,57 +175,103 @@ fn ecr_image(region: &str, rest: &str) -> String {
     format!("{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{rest}")
 }
 
-/// moto's default VPC (ELBv2 CreateTargetGroup needs an existing VPC), via the AWS CLI in the
-/// test virtualenv (the crate has no EC2 client).
-fn default_vpc() -> String {
+/// `aws ARGS --output text` against moto with the AWS CLI in the test virtualenv (the crate
+/// has no EC2 client).
+fn aws_cli(args: &[&str]) -> String {
     let out = std::process::Command::new(crate::support::moto::venv_bin("aws"))
         .args([
             "--endpoint-url",
             crate::support::moto::endpoint(),
             "--region",
             "us-east-1",
-            "ec2",
-            "describe-vpcs",
-            "--query",
-            "Vpcs[0].VpcId",
             "--output",
             "text",
         ])
+        .args(args)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .output()
         .expect("run the AWS CLI");
     assert!(out.status.success(), "{}", crate::support::describe(&out));
-    let vpc = stdout(&out).trim().to_owned();
+    stdout(&out).trim().to_owned()
+}
+
+/// moto's default VPC (ELBv2 CreateTargetGroup needs an existing VPC).
+fn default_vpc() -> String {
+    let vpc = aws_cli(&["ec2", "describe-vpcs", "--query", "Vpcs[0].VpcId"]);
     assert!(vpc.starts_with("vpc-"), "{vpc}");
     vpc
 }
 
-/// A target group in moto (unique `name` per test); returns its ARN.
-async fn create_target_group(name: &str, target_type: &str) -> String {
+/// A target group in moto (unique `name` per test); returns its ARN. With `attached`, an
+/// ALB of the same name gets a listener forwarding to it (ECS needs that association).
+async fn create_target_group(name: &str, target_type: &str, attached: bool) -> String {
     let elb =
         aws_sdk_elasticloadbalancingv2::Client::new(&crate::support::moto::sdk_config().await);
+    let vpc = default_vpc();
     let out = elb
         .create_target_group()
         .name(name)
         .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
         .port(80)
-        .vpc_id(default_vpc())
+        .vpc_id(&vpc)
         .target_type(target_type.into())
         .send()
         .await
         .expect("create target group");
-    out.target_groups()[0]
+    let arn = out.target_groups()[0]
         .target_group_arn()
         .expect("arn")
-        .to_owned()
+        .to_owned();
+    if attached {
+        let filter = format!("Name=vpc-id,Values={vpc}");
+        let subnets = aws_cli(&[
+            "ec2",
+            "describe-subnets",
+            "--filters",
+            &filter,
+            "--query",
+            "Subnets[].SubnetId",
+        ]);
+        let lb = elb
+            .create_load_balancer()
+            .name(name)
+            .set_subnets(Some(
+                subnets
+                    .split_whitespace()
+                    .take(2)
+                    .map(str::to_owned)
+                    .collect(),
+            ))
+            .send()
+            .await
+            .expect("create load balancer");
+        let lb_arn = lb.load_balancers()[0]
+            .load_balancer_arn()
+            .expect("lb arn")
+            .to_owned();
+        elb.create_listener()
+            .load_balancer_arn(lb_arn)
+            .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+            .port(80)
+            .default_actions(
+                aws_sdk_elasticloadbalancingv2::types::Action::builder()
+                    .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::Forward)
+                    .target_group_arn(&arn)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("create listener");
+    }
+    arn
 }
 
 /// The example's images and target group, made deterministic: an ECR image and an `ip`
 /// target group that exist in moto. Returns the target group ARN (random in moto).
 async fn existing_image_and_target_group(dir: &std::path::Path, name: &str) -> String {
     put_ecr_image("us-east-1", name, "v1").await;
-    let tg = create_target_group(name, "ip").await;
+    let tg = create_target_group(name, "ip", true).await;
     rewrite(
         dir,
         "ecs-task-def.json",
@@ -517,8 +563,9 @@ async fn secrets_manager_ssm_and_service_connect_port_names() {
 async fn target_groups_must_exist_and_suit_the_network_mode() {
     let sim = sim::start(1.0);
     sim.create_cluster("hello").await;
-    let ip = create_target_group("ecspress-verify-tg-ip", "ip").await;
-    let instance = create_target_group("ecspress-verify-tg-instance", "instance").await;
+    let ip = create_target_group("ecspress-verify-tg-ip", "ip", true).await;
+    let instance = create_target_group("ecspress-verify-tg-instance", "instance", false).await;
+    let detached = create_target_group("ecspress-verify-tg-detached", "ip", false).await;
     put_ecr_image("us-east-1", "ecspress-verify-tg", "v1").await;
     let missing = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ecspress-verify-none/0123456789abcdef";
     let service = serde_json::json!({
@@ -529,7 +576,8 @@ async fn target_groups_must_exist_and_suit_the_network_mode() {
              "advancedConfiguration": {"alternateTargetGroupArn": instance,
                                        "productionListenerRule": "arn:rule",
                                        "roleArn": "arn:aws:iam::123456789012:role/lb"}},
-            {"targetGroupArn": missing, "containerName": "app", "containerPort": 80}
+            {"targetGroupArn": missing, "containerName": "app", "containerPort": 80},
+            {"targetGroupArn": detached, "containerName": "app", "containerPort": 80}
         ]
     });
     let dir = example("hello", |d| {
@@ -546,6 +594,7 @@ async fn target_groups_must_exist_and_suit_the_network_mode() {
     expect_exit(&out, 1);
     let text = stdout(&out)
         .replace(&ip, "IP_TARGET_GROUP_ARN")
-        .replace(&instance, "INSTANCE_TARGET_GROUP_ARN");
+        .replace(&instance, "INSTANCE_TARGET_GROUP_ARN")
+        .replace(&detached, "DETACHED_TARGET_GROUP_ARN");
     insta::assert_snapshot!(text);
 }
