@@ -204,3 +204,96 @@ impl RegistryApi for HttpRegistry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Response, header};
+
+    /// A registry on 127.0.0.1 whose repositories each exercise one answer.
+    async fn registry() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let host = listener.local_addr().expect("addr").to_string();
+        let base = format!("http://{host}");
+        let handler = move |req: axum::extract::Request| {
+            let base = base.clone();
+            async move {
+                let path = req.uri().path().to_owned();
+                let query = req.uri().query().unwrap_or_default().to_owned();
+                let auth = req
+                    .headers()
+                    .get(header::AUTHORIZATION)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let (status, challenge, body) = match path.as_str() {
+                    "/v2/basic/manifests/x" => (401, Some(r#"Basic realm="r""#.to_owned()), ""),
+                    "/v2/limited/manifests/x" => (429, None, ""),
+                    "/v2/broken/manifests/x" => (503, None, ""),
+                    "/v2/oauth/manifests/x" if auth == "Bearer oauth-tok" => (200, None, ""),
+                    "/v2/oauth/manifests/x" => (
+                        401,
+                        Some(format!(r#"Bearer realm="{base}/oauth",service="s""#)),
+                        "",
+                    ),
+                    // No scope in the challenge: the default pull scope is asked for.
+                    "/oauth" if query == "service=s&scope=repository%3Aoauth%3Apull" => {
+                        (200, None, r#"{"access_token":"oauth-tok"}"#)
+                    }
+                    "/v2/denied/manifests/x" => (
+                        401,
+                        Some(format!(r#"Bearer realm="{base}/deny",service="s""#)),
+                        "",
+                    ),
+                    "/deny" => (403, None, ""),
+                    "/v2/garbled/manifests/x" => {
+                        (401, Some(format!(r#"Bearer realm="{base}/garbled""#)), "")
+                    }
+                    "/garbled" => (200, None, "not json"),
+                    _ => (404, None, ""),
+                };
+                let mut reply = Response::builder().status(status);
+                if let Some(challenge) = challenge {
+                    reply = reply.header(header::WWW_AUTHENTICATE, challenge);
+                }
+                reply
+                    .body(Body::from(body))
+                    .expect("a valid test registry response")
+            }
+        };
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, axum::Router::new().fallback(handler)).await;
+        });
+        host
+    }
+
+    #[tokio::test]
+    async fn maps_registry_answers_to_outcomes() {
+        let host = registry().await;
+        let client = HttpRegistry::new();
+        let cases = [
+            ("basic", ManifestLookup::NeedsCredentials),
+            (
+                "limited",
+                ManifestLookup::Inconclusive("rate limited (HTTP 429)".into()),
+            ),
+            (
+                "broken",
+                ManifestLookup::Inconclusive("registry answered HTTP 503".into()),
+            ),
+            ("oauth", ManifestLookup::Found),
+            ("denied", ManifestLookup::NeedsCredentials),
+            ("missing", ManifestLookup::NotFound),
+        ];
+        for (repo, want) in cases {
+            assert_eq!(client.manifest(&host, repo, "x").await, want, "{repo}");
+        }
+        assert!(matches!(
+            client.manifest(&host, "garbled", "x").await,
+            ManifestLookup::Inconclusive(why) if why.starts_with("token endpoint answered non-JSON")
+        ));
+    }
+}
