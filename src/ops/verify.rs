@@ -125,6 +125,18 @@ async fn check_container(clients: &Clients, extra: &Extra<'_>, container: &Value
             children.push(check_secret(clients, value_from).await);
         }
     }
+    // Private registry credentials: always a Secrets Manager secret (ARN, or name in the
+    // task's region), read by the agent with the execution role before the pull.
+    if let Some(credentials) = container
+        .pointer("/repositoryCredentials/credentialsParameter")
+        .and_then(Value::as_str)
+    {
+        let label = format!("RepositoryCredentials {credentials}");
+        children.push(secret_node(
+            label,
+            clients.secrets.secret_arn(credentials).await.map(|_| ()),
+        ));
+    }
     if let Some((group, create)) = awslogs_group(container) {
         let label = format!("LogGroup {group}");
         // awslogs-create-group: "true" makes the agent CreateLogGroup at task start.
@@ -152,6 +164,10 @@ async fn check_secret(clients: &Clients, value_from: &str) -> CheckNode {
         SecretRef::Ssm(name) => clients.ssm.get_parameter(&name).await.map(|_| ()),
         SecretRef::SecretsManager(arn) => clients.secrets.secret_arn(&arn).await.map(|_| ()),
     };
+    secret_node(label, result)
+}
+
+fn secret_node(label: String, result: crate::aws::AwsResult<()>) -> CheckNode {
     match result {
         Ok(()) => CheckNode::ok(label),
         Err(e) if e.kind == AwsErrorKind::NotFound => CheckNode::ng(label, "not found"),

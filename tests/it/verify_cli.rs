@@ -460,7 +460,21 @@ async fn images_are_looked_up_in_ecr_and_registries() {
         ("registry-unreachable", "127.0.0.1:1/team/app:v1".to_owned()),
     ];
     let dir = example("hello", |d| {
-        only_containers(d, &containers, r#"{"desiredCount": 1}"#)
+        only_containers(d, &containers, r#"{"desiredCount": 1}"#);
+        // The private image names registry credentials that do not exist in Secrets Manager.
+        let path = d.join("ecs-task-def.json");
+        let mut td: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read td")).expect("td");
+        for c in td["containerDefinitions"]
+            .as_array_mut()
+            .expect("containers")
+        {
+            if c["name"] == "registry-private" {
+                c["repositoryCredentials"] =
+                    serde_json::json!({"credentialsParameter": "ecspress-verify-registry-creds"});
+            }
+        }
+        std::fs::write(&path, td.to_string()).expect("write td");
     });
     let out = verify(&sim, dir.path(), &[]);
     expect_exit(&out, 1);
