@@ -56,12 +56,17 @@ pub struct HttpRegistry {
 }
 
 impl HttpRegistry {
-    /// Clients with connect/request timeouts.
+    /// Clients with the default connect/request timeouts.
     pub fn new() -> Self {
+        Self::with_timeouts(CONNECT_TIMEOUT, REQUEST_TIMEOUT)
+    }
+
+    /// Clients with these timeouts.
+    pub fn with_timeouts(connect: Duration, request: Duration) -> Self {
         let builder = || {
             reqwest::Client::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .timeout(REQUEST_TIMEOUT)
+                .connect_timeout(connect)
+                .timeout(request)
                 .user_agent(concat!("ecspress/", env!("CARGO_PKG_VERSION")))
         };
         HttpRegistry {
@@ -291,9 +296,34 @@ mod tests {
         for (repo, want) in cases {
             assert_eq!(client.manifest(&host, repo, "x").await, want, "{repo}");
         }
+        assert_eq!(
+            client.manifest("127.0.0.1:1", "any", "x").await,
+            ManifestLookup::Unreachable("connection failed".into())
+        );
         assert!(matches!(
             client.manifest(&host, "garbled", "x").await,
             ManifestLookup::Inconclusive(why) if why.starts_with("token endpoint answered non-JSON")
         ));
+    }
+
+    #[tokio::test]
+    async fn a_registry_that_never_answers_is_unreachable_not_missing() {
+        // Accepts connections and never writes a byte.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let host = listener.local_addr().expect("addr").to_string();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        let client =
+            HttpRegistry::with_timeouts(Duration::from_millis(200), Duration::from_millis(200));
+        assert_eq!(
+            client.manifest(&host, "app", "v1").await,
+            ManifestLookup::Unreachable("timed out".into())
+        );
     }
 }
