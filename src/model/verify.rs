@@ -224,6 +224,200 @@ fn ecr_host(host: &str) -> Option<(String, String)> {
     }
 }
 
+/// What ECR DescribeImages is asked for: the digest when the reference pins one (ECS pulls
+/// `repo:tag@digest` by digest alone, as docker does, so the tag does not matter then), else
+/// the tag. Returns `(tag, digest)` with exactly one set, and a label naming it for reasons.
+pub fn ecr_image_id(
+    tag: Option<&str>,
+    digest: Option<&str>,
+) -> (Option<String>, Option<String>, String) {
+    match (digest, tag) {
+        (Some(d), _) => (None, Some(d.to_owned()), format!("digest {d}")),
+        (None, Some(t)) => (Some(t.to_owned()), None, format!("tag {t}")),
+        (None, None) => (Some("latest".to_owned()), None, "tag latest".to_owned()),
+    }
+}
+
+/// The media types a manifest HEAD accepts, in the order docker sends them: OCI index and
+/// manifest, Docker v2 manifest list and manifest. A registry answers 404 (or an old
+/// schema-1 manifest) for a type the client did not list, so all four are needed to see
+/// multi-arch and single-arch images of both formats.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.docker.distribution.manifest.v2+json";
+
+/// The base URL of a registry host. Loopback hosts (`localhost`, `127.0.0.0/8`, `[::1]`,
+/// with or without a port) are spoken to over plain HTTP, as docker treats them as insecure
+/// registries by default (its default `insecure-registries` is `127.0.0.0/8`); every other
+/// host over HTTPS. This is also how the tests point image checks at a local fake registry.
+pub fn registry_base_url(host: &str) -> String {
+    if is_loopback_host(host) {
+        format!("http://{host}")
+    } else {
+        format!("https://{host}")
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    name == "localhost"
+        || name == "::1"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The manifest URL path for a repository and a tag or digest (OCI distribution spec
+/// `/v2/<name>/manifests/<reference>`).
+pub fn manifest_path(repository: &str, reference: &str) -> String {
+    format!("/v2/{repository}/manifests/{reference}")
+}
+
+/// A `WWW-Authenticate: Bearer ...` challenge (the Docker token authentication flow).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BearerChallenge {
+    /// Token endpoint URL.
+    pub realm: String,
+    /// `service` query parameter, if given.
+    pub service: Option<String>,
+    /// `scope` query parameter, if given.
+    pub scope: Option<String>,
+}
+
+/// Parses `Bearer realm="...",service="...",scope="..."` (parameters in any order, quoted
+/// or bare, commas inside quotes kept, as in `scope="repository:a/b:pull,push"`). `None`
+/// for other schemes (`Basic`) or a challenge without a realm.
+pub fn parse_www_authenticate(header: &str) -> Option<BearerChallenge> {
+    let header = header.trim();
+    let (scheme, params) = header.split_once(char::is_whitespace)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let mut realm = None;
+    let mut service = None;
+    let mut scope = None;
+    let mut rest = params.trim();
+    while !rest.is_empty() {
+        let (key, after) = rest.split_once('=')?;
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
+        let after = after.trim_start();
+        let (value, remaining) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"')?;
+            (&quoted[..end], &quoted[end + 1..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim(), &after[end..])
+        };
+        match key.as_str() {
+            "realm" => realm = Some(value.to_owned()),
+            "service" => service = Some(value.to_owned()),
+            "scope" => scope = Some(value.to_owned()),
+            _ => {}
+        }
+        rest = remaining.trim_start().trim_start_matches(',').trim_start();
+    }
+    Some(BearerChallenge {
+        realm: realm?,
+        service,
+        scope,
+    })
+}
+
+/// Checks a target group (DescribeTargetGroups output, camelCase) against the task's
+/// network mode: ECS registers `awsvpc` tasks by IP, so the group's `targetType` must be
+/// `ip`; `bridge`/`host` tasks are registered as instance + port, so it must be `instance`.
+/// `alb` and `lambda` target groups can never hold ECS tasks. A missing `networkMode` is
+/// `bridge` (the EC2 Linux default).
+///
+/// A service's primary target group must also be attached to a load balancer (a listener or
+/// rule forwards to it, so `loadBalancerArns` is not empty): CreateService/UpdateService
+/// reject it otherwise ("The target group ... does not have an associated load balancer").
+/// The BLUE_GREEN alternate group is not held to that here.
+pub fn check_target_group(
+    target_group: &Value,
+    network_mode: Option<&str>,
+    primary: bool,
+) -> Result<(), String> {
+    let attached = target_group
+        .get("loadBalancerArns")
+        .and_then(Value::as_array)
+        .is_some_and(|arns| !arns.is_empty());
+    if primary && !attached {
+        return Err(
+            "target group is not associated with a load balancer (no listener or rule forwards to it)"
+                .to_owned(),
+        );
+    }
+    let target_type = target_group
+        .get("targetType")
+        .and_then(Value::as_str)
+        .unwrap_or("instance");
+    let mode = network_mode.unwrap_or("bridge");
+    let want = match mode {
+        "awsvpc" => "ip",
+        "bridge" | "host" => "instance",
+        _ => return Ok(()),
+    };
+    if target_type == want {
+        Ok(())
+    } else {
+        Err(format!(
+            "target type is {target_type:?} but networkMode {mode:?} needs {want:?}"
+        ))
+    }
+}
+
+/// Which of a `loadBalancers[]` entry's target groups an ARN is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetGroupRole {
+    /// `targetGroupArn`: receives production traffic.
+    Primary,
+    /// `advancedConfiguration.alternateTargetGroupArn` (native BLUE_GREEN).
+    Alternate,
+}
+
+impl TargetGroupRole {
+    /// The tree label prefix.
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetGroupRole::Primary => "TargetGroup",
+            TargetGroupRole::Alternate => "AlternateTargetGroup",
+        }
+    }
+}
+
+/// Target group ARNs of a service's `loadBalancers[]`, the alternate group of a BLUE_GREEN
+/// service (`advancedConfiguration.alternateTargetGroupArn`) included.
+pub fn target_group_arns(service: &Value) -> Vec<(TargetGroupRole, String)> {
+    let mut out = Vec::new();
+    for lb in service
+        .get("loadBalancers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(arn) = lb.get("targetGroupArn").and_then(Value::as_str) {
+            out.push((TargetGroupRole::Primary, arn.to_owned()));
+        }
+        if let Some(arn) = lb
+            .pointer("/advancedConfiguration/alternateTargetGroupArn")
+            .and_then(Value::as_str)
+        {
+            out.push((TargetGroupRole::Alternate, arn.to_owned()));
+        }
+    }
+    out
+}
+
 /// Percent-decodes an IAM policy document (GetRole returns `AssumeRolePolicyDocument`
 /// URL-encoded per RFC 3986). Invalid escapes are kept verbatim.
 pub fn percent_decode(s: &str) -> String {
@@ -498,6 +692,153 @@ mod tests {
         for bad in ["", "app:", ":v1"] {
             assert!(parse_image(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn picks_the_ecr_image_id() {
+        let cases = [
+            (Some("v1"), None, (Some("v1"), None, "tag v1")),
+            (
+                Some("v1"),
+                Some("sha256:ab"),
+                (None, Some("sha256:ab"), "digest sha256:ab"),
+            ),
+            (
+                None,
+                Some("sha256:ab"),
+                (None, Some("sha256:ab"), "digest sha256:ab"),
+            ),
+            (None, None, (Some("latest"), None, "tag latest")),
+        ];
+        for (tag, digest, (want_tag, want_digest, want_label)) in cases {
+            let (t, d, label) = ecr_image_id(tag, digest);
+            assert_eq!(t.as_deref(), want_tag, "{tag:?} {digest:?}");
+            assert_eq!(d.as_deref(), want_digest, "{tag:?} {digest:?}");
+            assert_eq!(label, want_label);
+        }
+    }
+
+    #[test]
+    fn registry_urls_use_http_only_for_loopback() {
+        let cases = [
+            ("registry-1.docker.io", "https://registry-1.docker.io"),
+            ("public.ecr.aws", "https://public.ecr.aws"),
+            ("localhost:5000", "http://localhost:5000"),
+            ("localhost", "http://localhost"),
+            ("127.0.0.1:5000", "http://127.0.0.1:5000"),
+            ("127.1.2.3:80", "http://127.1.2.3:80"),
+            ("[::1]:5000", "http://[::1]:5000"),
+            ("10.0.0.1:5000", "https://10.0.0.1:5000"),
+            ("localhost.example.com", "https://localhost.example.com"),
+        ];
+        for (host, want) in cases {
+            assert_eq!(registry_base_url(host), want, "{host}");
+        }
+        assert_eq!(
+            manifest_path("library/nginx", "1.27"),
+            "/v2/library/nginx/manifests/1.27"
+        );
+        for media in [
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        ] {
+            assert!(MANIFEST_ACCEPT.split(", ").any(|m| m == media), "{media}");
+        }
+    }
+
+    #[test]
+    fn parses_bearer_challenges() {
+        let full = |realm: &str, service: Option<&str>, scope: Option<&str>| {
+            Some(BearerChallenge {
+                realm: realm.into(),
+                service: service.map(Into::into),
+                scope: scope.map(Into::into),
+            })
+        };
+        let cases = [
+            (
+                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull""#,
+                full(
+                    "https://auth.docker.io/token",
+                    Some("registry.docker.io"),
+                    Some("repository:library/nginx:pull"),
+                ),
+            ),
+            (
+                r#"bearer scope="repository:a/b:pull,push", realm="https://ghcr.io/token",service="ghcr.io""#,
+                full(
+                    "https://ghcr.io/token",
+                    Some("ghcr.io"),
+                    Some("repository:a/b:pull,push"),
+                ),
+            ),
+            (
+                "Bearer realm=https://quay.io/v2/auth,service=quay.io",
+                full("https://quay.io/v2/auth", Some("quay.io"), None),
+            ),
+            (r#"Basic realm="registry""#, None),
+            (r#"Bearer service="x""#, None),
+            ("Bearer", None),
+            ("", None),
+        ];
+        for (header, want) in cases {
+            assert_eq!(parse_www_authenticate(header), want, "{header}");
+        }
+    }
+
+    #[test]
+    fn target_group_type_must_fit_the_network_mode() {
+        let tg = |t: &str| json!({"targetType": t, "loadBalancerArns": ["arn:lb"]});
+        let cases = [
+            (tg("ip"), Some("awsvpc"), true),
+            (tg("instance"), Some("awsvpc"), false),
+            (tg("instance"), Some("bridge"), true),
+            (tg("instance"), None, true),
+            (tg("ip"), None, false),
+            (tg("ip"), Some("host"), false),
+            (tg("lambda"), Some("awsvpc"), false),
+            (tg("alb"), Some("bridge"), false),
+            (
+                json!({"loadBalancerArns": ["arn:lb"]}),
+                Some("bridge"),
+                true,
+            ),
+            (tg("ip"), Some("none"), true),
+        ];
+        for (group, mode, ok) in cases {
+            assert_eq!(
+                check_target_group(&group, mode, true).is_ok(),
+                ok,
+                "{group} {mode:?}"
+            );
+        }
+        let detached = json!({"targetType": "ip", "loadBalancerArns": []});
+        assert!(check_target_group(&detached, Some("awsvpc"), true).is_err());
+        assert!(check_target_group(&json!({"targetType": "ip"}), Some("awsvpc"), true).is_err());
+        assert_eq!(check_target_group(&detached, Some("awsvpc"), false), Ok(()));
+        assert_eq!(
+            check_target_group(&tg("instance"), Some("awsvpc"), true),
+            Err(r#"target type is "instance" but networkMode "awsvpc" needs "ip""#.to_owned())
+        );
+    }
+
+    #[test]
+    fn lists_target_groups_including_blue_green_alternates() {
+        let service = json!({"loadBalancers": [
+            {"targetGroupArn": "arn:blue", "containerName": "app", "containerPort": 80,
+             "advancedConfiguration": {"alternateTargetGroupArn": "arn:green"}},
+            {"loadBalancerName": "classic", "containerName": "app", "containerPort": 80}
+        ]});
+        assert_eq!(
+            target_group_arns(&service),
+            vec![
+                (TargetGroupRole::Primary, "arn:blue".to_owned()),
+                (TargetGroupRole::Alternate, "arn:green".to_owned())
+            ]
+        );
+        assert!(target_group_arns(&json!({})).is_empty());
     }
 
     #[test]
