@@ -1,5 +1,8 @@
 //! `ecspress deploy`: flags → [`DeployOptions`] → [`crate::ops::deploy::deploy`].
 
+use std::sync::Arc;
+
+use crate::aws::ratelimit::RateLimiter;
 use crate::cli::DeployArgs;
 use crate::exit::ExitStatus;
 use crate::model::codedeploy::parse_rollback_events;
@@ -9,11 +12,44 @@ use crate::ops::watch::WatchOptions;
 use crate::output::Printer;
 use crate::settings::{GlobalSettings, WatchSettings};
 
-/// Run the command.
+/// Run the command: one config, or several (`--config` repeated or a glob), each service
+/// deployed and watched on its own, all ECS/CodeDeploy calls under one shared rate limit.
 pub async fn run(
     args: &DeployArgs,
     settings: &GlobalSettings,
     printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let configs = settings.config_list()?;
+    if configs.len() <= 1 {
+        let one = settings.single_config("deploy")?;
+        return run_one(args, &one, printer, None).await;
+    }
+    let fleet = crate::settings::FleetSettings::from_args(&args.fleet)?;
+    // Flag errors once, before any service starts.
+    WatchSettings::from_args(&args.watch)?;
+    crate::settings::auto_scaling_change(&args.auto_scaling)?;
+    let burst = fleet.max_api_rps.ceil().clamp(1.0, f64::from(u32::MAX)) as u32;
+    let limiter = Arc::new(RateLimiter::new(fleet.max_api_rps, burst));
+    let args = Arc::new(args.clone());
+    super::fleet::run(
+        configs,
+        fleet.concurrency,
+        settings,
+        printer,
+        |settings, printer| {
+            let (args, limiter) = (args.clone(), limiter.clone());
+            async move { run_one(&args, &settings, &printer, Some(&limiter)).await }
+        },
+    )
+    .await
+}
+
+/// Deploy one config; `limiter`: the run's shared API budget (several configs).
+async fn run_one(
+    args: &DeployArgs,
+    settings: &GlobalSettings,
+    printer: &Printer,
+    limiter: Option<&Arc<RateLimiter>>,
 ) -> anyhow::Result<ExitStatus> {
     let watch = WatchSettings::from_args(&args.watch)?;
     // ecspresso's `--tasks -1` means "keep the current count"; other negatives are mistakes.
@@ -29,7 +65,10 @@ pub async fn run(
         .transpose()
         .map_err(|e| anyhow::anyhow!(e))?;
     let auto_scaling = crate::settings::auto_scaling_change(&args.auto_scaling)?;
-    let project = load_project(&settings.project).await?;
+    let mut project = load_project(&settings.project).await?;
+    if let Some(limiter) = limiter {
+        project.map_clients(|c| c.rate_limited(limiter));
+    }
     for w in project.warnings() {
         printer.warn(w);
     }

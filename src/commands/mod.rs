@@ -7,6 +7,7 @@ mod continue_;
 mod deploy;
 mod deregister;
 mod diff;
+mod fleet;
 mod init;
 mod notify;
 mod refresh;
@@ -31,6 +32,19 @@ pub async fn dispatch(
     settings: &GlobalSettings,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
+    // Only `deploy` and `diff` run over several configs; the others refuse a second one.
+    let single;
+    let settings = match &cli.command {
+        Command::Deploy(_)
+        | Command::Diff(_)
+        | Command::Version
+        | Command::Completion(_)
+        | Command::Sim(_) => settings,
+        other => {
+            single = settings.single_config(command_name(other))?;
+            &single
+        }
+    };
     match cli.command {
         Command::Diff(args) => diff::run(&args, settings, printer).await,
         Command::Deploy(args) => deploy::run(&args, settings, printer).await,
@@ -60,6 +74,32 @@ pub async fn dispatch(
         Command::Completion(args) => completion::run(&args, printer),
         Command::Scale(args) => scale::run(&args, settings, printer).await,
         Command::Refresh(args) => refresh::run(&args, settings, printer).await,
+    }
+}
+
+/// The subcommand's name as typed (for messages).
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Diff(_) => "diff",
+        Command::Deploy(_) => "deploy",
+        Command::Rollback(_) => "rollback",
+        Command::Status(_) => "status",
+        Command::Revisions(_) => "revisions",
+        Command::Deregister(_) => "deregister",
+        Command::Init(_) => "init",
+        Command::Wait(_) => "wait",
+        Command::Continue(_) => "continue",
+        Command::Appspec(_) => "appspec",
+        Command::Render(_) => "render",
+        Command::Verify(_) => "verify",
+        Command::Tfstate(_) => "tfstate",
+        Command::Chatops(_) => "chatops serve",
+        Command::Sim(_) => "sim",
+        Command::Notify(_) => "notify",
+        Command::Version => "version",
+        Command::Completion(_) => "completion",
+        Command::Scale(_) => "scale",
+        Command::Refresh(_) => "refresh",
     }
 }
 

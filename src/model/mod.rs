@@ -11,11 +11,13 @@
 //! - [`stages`]: the fixed order of ECS lifecycle stages and CodeDeploy lifecycle events.
 //! - [`appspec`]: the CodeDeploy ECS AppSpec built from service, task definition and config.
 //! - [`codedeploy`]: deployment group matching and CodeDeploy deployment verdict rules.
+//! - [`fleet`]: many services in one run: worst verdict, config list dedup, labels.
 //! - [`verify`]: `ecspress verify` rules (image references, trust policies, ports) and its tree.
 
 pub mod appspec;
 pub mod codedeploy;
 pub mod diff;
+pub mod fleet;
 pub mod init;
 pub mod metadata;
 pub mod normalize;

@@ -44,9 +44,11 @@ fn index(e: &Event) -> usize {
         Event::Revisions { .. } => 30,
         Event::TaskDefinitionDeleted { .. } => 31,
         Event::Verify { .. } => 32,
+        Event::ServiceVerdict(_) => 33,
+        Event::FleetSummary { .. } => 34,
     }
 }
-const VARIANTS: usize = 33;
+const VARIANTS: usize = 35;
 
 const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4";
 const SVC: &str = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
@@ -271,6 +273,28 @@ fn examples() -> Vec<Event> {
                         "parameter not found",
                     )],
                 ),
+            ],
+        },
+        Event::ServiceVerdict(rollout::closing_verdict(
+            crate::exit::ExitStatus::RolledBack,
+            Some("deployment ecs-svc/2 failed and was rolled back"),
+        )),
+        Event::FleetSummary {
+            services: vec![
+                crate::model::fleet::FleetRow {
+                    label: "web".into(),
+                    config: "services/web/ecspress.yml".into(),
+                    exit_code: 0,
+                    outcome: Outcome::Succeeded,
+                    message: "deployment ecs-svc/1 completed".into(),
+                },
+                crate::model::fleet::FleetRow {
+                    label: "api".into(),
+                    config: "services/api/ecspress.yml".into(),
+                    exit_code: 3,
+                    outcome: Outcome::RolledBack,
+                    message: "deployment ecs-svc/2 failed and was rolled back".into(),
+                },
             ],
         },
     ]

@@ -9,6 +9,7 @@ mod cli;
 mod codedeploy_cli;
 mod deploy_cli;
 mod diff_cli;
+mod multi_cli;
 mod notify_cli;
 mod operator_init_cli;
 mod operator_run_cli;

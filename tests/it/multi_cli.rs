@@ -1,0 +1,257 @@
+//! Many services in one run: `deploy`/`diff` with `--config` repeated or a quoted glob, the
+//! real binary against `ecspress sim` over HTTP. Two copies of `examples/hello` as services
+//! `good` and `bad` in `services/<name>/`, told apart by their image tag defaults.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::sim::{self, SimProcess, ecspress};
+use crate::support::{describe, expect_exit, json_lines, repo, rewrite, stderr};
+
+const FAST: &[&str] = &["--poll-interval", "50ms"];
+
+const GOOD: &str = "services/good/ecspress.yml";
+const BAD: &str = "services/bad/ecspress.yml";
+
+/// `services/<name>/`: `examples/hello` with service and family `<name>`.
+fn add_service(root: &Path, name: &str) {
+    let dir = root.join("services").join(name);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let from = repo().join("examples/hello");
+    for entry in std::fs::read_dir(&from).expect("read examples/hello") {
+        let entry = entry.expect("entry");
+        if entry.path().is_file() && entry.file_name() != "demo.sh" {
+            std::fs::copy(entry.path(), dir.join(entry.file_name())).expect("copy");
+        }
+    }
+    rewrite(
+        &dir,
+        "ecspress.yml",
+        "service: hello",
+        &format!("service: {name}"),
+    );
+    rewrite(
+        &dir,
+        "ecs-task-def.json",
+        r#""family": "hello""#,
+        &format!(r#""family": "{name}""#),
+    );
+}
+
+/// Set the image tag a service deploys.
+fn set_tag(root: &Path, name: &str, from: &str, to: &str) {
+    rewrite(
+        &root.join("services").join(name),
+        "ecs-task-def.json",
+        &format!(r#"default="{from}""#),
+        &format!(r#"default="{to}""#),
+    );
+}
+
+fn run(sim: &SimProcess, root: &Path, args: &[&str]) -> std::process::Output {
+    let args: Vec<&str> = args.iter().chain(FAST).copied().collect();
+    ecspress(sim, root, &[], &args)
+}
+
+/// A simulator with cluster `hello` and both services deployed once, through a quoted glob.
+async fn deployed() -> (SimProcess, tempfile::TempDir) {
+    let sim = sim::start(0.005);
+    sim.create_cluster("hello").await;
+    let root = tempfile::tempdir().expect("tempdir");
+    add_service(root.path(), "good");
+    add_service(root.path(), "bad");
+    let o = run(
+        &sim,
+        root.path(),
+        &["deploy", "--config", "services/*/ecspress.yml"],
+    );
+    expect_exit(&o, 0);
+    (sim, root)
+}
+
+fn records_of<'a>(lines: &'a [Value], config: &str) -> Vec<&'a Value> {
+    lines.iter().filter(|r| r["config"] == config).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_glob_deploys_every_service() {
+    let (sim, root) = deployed().await;
+    assert_eq!(sim.calls("CreateService").await, 2);
+    assert_eq!(sim.calls("RegisterTaskDefinition").await, 2);
+    // The same file twice (and via `./`) is one service: a plain single deploy, no summary.
+    let o = run(
+        &sim,
+        root.path(),
+        &[
+            "--output",
+            "json",
+            "deploy",
+            "--config",
+            GOOD,
+            "--config",
+            &format!("./{GOOD}"),
+        ],
+    );
+    expect_exit(&o, 0);
+    let lines = json_lines(&o);
+    assert!(
+        lines
+            .iter()
+            .all(|r| r["type"] != "fleet_summary" && r.get("config").is_none()),
+        "{}",
+        describe(&o)
+    );
+    // A glob that matches nothing is an error before anything runs.
+    let o = run(
+        &sim,
+        root.path(),
+        &["deploy", "--config", "nowhere/*/ecspress.yml"],
+    );
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("no file matches"), "{}", describe(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_good_one_crashing_service_exit_3_with_both_verdicts() {
+    let (sim, root) = deployed().await;
+    set_tag(root.path(), "good", "1.27", "1.28");
+    set_tag(root.path(), "bad", "1.27", "crash");
+    let o = run(
+        &sim,
+        root.path(),
+        &[
+            "--output", "json", "deploy", "--config", GOOD, "--config", BAD,
+        ],
+    );
+    expect_exit(&o, 3);
+    let lines = json_lines(&o);
+    // Every record of a service carries its config; each has its own watch and verdict.
+    for (config, code, outcome) in [(GOOD, 0, "succeeded"), (BAD, 3, "rolled_back")] {
+        let mine = records_of(&lines, config);
+        assert!(
+            mine.iter().any(|r| r["type"] == "deployment_started"),
+            "{config}: {}",
+            describe(&o)
+        );
+        let verdicts: Vec<_> = mine
+            .iter()
+            .filter(|r| r["type"] == "service_verdict")
+            .collect();
+        assert_eq!(verdicts.len(), 1, "{config}: {}", describe(&o));
+        assert_eq!(verdicts[0]["data"]["exit_code"], code, "{config}");
+        assert_eq!(verdicts[0]["data"]["outcome"], outcome, "{config}");
+    }
+    // The summary, then exactly one (the run's, the worst) verdict, last.
+    let summary = lines
+        .iter()
+        .find(|r| r["type"] == "fleet_summary")
+        .expect("a fleet_summary record");
+    let rows: Vec<(&str, u64)> = summary["data"]["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .map(|r| {
+            (
+                r["label"].as_str().unwrap_or_default(),
+                r["exit_code"].as_u64().unwrap_or(99),
+            )
+        })
+        .collect();
+    assert_eq!(rows, vec![("good", 0), ("bad", 3)]);
+    let verdicts: Vec<_> = lines.iter().filter(|r| r["type"] == "verdict").collect();
+    assert_eq!(verdicts.len(), 1, "{}", describe(&o));
+    let last = lines.last().expect("records");
+    assert_eq!(last["type"], "verdict");
+    assert_eq!(last["data"]["exit_code"], 3);
+    assert!(
+        last.get("config").is_none(),
+        "the run's verdict is not a service's"
+    );
+    // ECS rolled `bad` back and deployed `good`.
+    let ecs = sim.ecs().await;
+    for (name, want) in [("good", "good:2"), ("bad", "bad:1")] {
+        let out = ecs
+            .describe_services()
+            .cluster("hello")
+            .services(name)
+            .send()
+            .await
+            .expect("DescribeServices");
+        let td = out.services()[0].task_definition().unwrap_or_default();
+        assert!(td.ends_with(want), "{name}: {td}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrency_one_runs_services_in_the_order_given_with_prefixed_lines() {
+    let (sim, root) = deployed().await;
+    set_tag(root.path(), "good", "1.27", "1.28");
+    set_tag(root.path(), "bad", "1.27", "1.29");
+    // `bad` first: the order given, not the alphabetical one.
+    let o = run(
+        &sim,
+        root.path(),
+        &[
+            "deploy",
+            "--concurrency",
+            "1",
+            "--config",
+            BAD,
+            "--config",
+            GOOD,
+        ],
+    );
+    expect_exit(&o, 0);
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    let position = |label: &str, first: bool| {
+        let mut it = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.contains(&format!("[{label}] ")));
+        let found = if first { it.next() } else { it.next_back() };
+        found
+            .map(|(i, _)| i)
+            .unwrap_or_else(|| panic!("no [{label}] line: {err}"))
+    };
+    assert!(
+        position("bad", false) < position("good", true),
+        "bad finished before good started: {err}"
+    );
+    for label in ["bad", "good"] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&format!("[{label}] Verdict"))),
+            "{label} has its verdict line: {err}"
+        );
+    }
+    // The summary table names both, then the run's verdict.
+    assert!(err.contains("SERVICE"), "{err}");
+    assert!(err.contains("2 services: 2 succeeded"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_that_take_one_config_refuse_two() {
+    let (sim, root) = deployed().await;
+    for cmd in [&["status"][..], &["render"], &["wait"], &["rollback"]] {
+        let mut args = vec!["--config", GOOD, "--config", BAD];
+        args.extend_from_slice(cmd);
+        let o = ecspress(&sim, root.path(), &[], &args);
+        expect_exit(&o, 2);
+        assert!(
+            stderr(&o).contains(&format!("`{}` takes one --config, got 2", cmd[0])),
+            "{}",
+            describe(&o)
+        );
+    }
+    // A glob that names one file is one config.
+    let o = ecspress(
+        &sim,
+        root.path(),
+        &[],
+        &["--config", "services/g*/ecspress.yml", "status"],
+    );
+    expect_exit(&o, 0);
+}
