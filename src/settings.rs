@@ -239,6 +239,15 @@ impl FleetSettings {
             max_api_rps: args.max_api_rps,
         })
     }
+
+    /// The run's one limiter: `max_api_rps` per second, bursts of one second's worth.
+    pub fn limiter(&self) -> std::sync::Arc<crate::aws::ratelimit::RateLimiter> {
+        let burst = self.max_api_rps.ceil().clamp(1.0, f64::from(u32::MAX)) as u32;
+        std::sync::Arc::new(crate::aws::ratelimit::RateLimiter::new(
+            self.max_api_rps,
+            burst,
+        ))
+    }
 }
 
 /// The auto scaling flags, validated (`--auto-scaling-min/max` ≥ 0, min ≤ max).

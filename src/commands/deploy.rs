@@ -28,8 +28,7 @@ pub async fn run(
     // Flag errors once, before any service starts.
     WatchSettings::from_args(&args.watch)?;
     crate::settings::auto_scaling_change(&args.auto_scaling)?;
-    let burst = fleet.max_api_rps.ceil().clamp(1.0, f64::from(u32::MAX)) as u32;
-    let limiter = Arc::new(RateLimiter::new(fleet.max_api_rps, burst));
+    let limiter = fleet.limiter();
     let args = Arc::new(args.clone());
     super::fleet::run(
         configs,

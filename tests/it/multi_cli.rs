@@ -255,3 +255,62 @@ async fn commands_that_take_one_config_refuse_two() {
     );
     expect_exit(&o, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_over_several_configs_exits_with_the_worst() {
+    let (sim, root) = deployed().await;
+    set_tag(root.path(), "good", "1.27", "1.28");
+    // Changes in one service: `--exit-code` gives 1; the diff names that service's file.
+    let o = ecspress(
+        &sim,
+        root.path(),
+        &[],
+        &["diff", "--exit-code", "--config", GOOD, "--config", BAD],
+    );
+    expect_exit(&o, 1);
+    let out = crate::support::stdout(&o);
+    assert!(out.contains("nginx:1.28"), "{}", describe(&o));
+    assert!(out.contains("services/good/ecs-task-def.json"), "{out}");
+    assert!(!out.contains("services/bad/"), "bad has no changes: {out}");
+    // A config that cannot be loaded is an error (2), which beats changes (1); the others are
+    // still diffed.
+    let o = ecspress(
+        &sim,
+        root.path(),
+        &[],
+        &[
+            "--output",
+            "json",
+            "diff",
+            "--exit-code",
+            "--config",
+            GOOD,
+            "--config",
+            BAD,
+            "--config",
+            "missing.yml",
+        ],
+    );
+    expect_exit(&o, 2);
+    let lines = json_lines(&o);
+    let changed = |config: &str| -> Vec<bool> {
+        records_of(&lines, config)
+            .iter()
+            .filter(|r| r["type"] == "diff")
+            .map(|r| r["data"]["changed"].as_bool().unwrap_or_default())
+            .collect()
+    };
+    assert_eq!(changed(GOOD), vec![false, true], "service, then taskdef");
+    assert_eq!(changed(BAD), vec![false, false]);
+    let missing = records_of(&lines, "missing.yml");
+    assert!(
+        missing.iter().any(|r| r["type"] == "error"),
+        "{}",
+        describe(&o)
+    );
+    let last = lines.last().expect("records");
+    assert_eq!(
+        (&last["type"], &last["data"]["exit_code"]),
+        (&"verdict".into(), &2.into())
+    );
+}
