@@ -246,6 +246,17 @@ async fn commands_that_take_one_config_refuse_two() {
             describe(&o)
         );
     }
+    // Flags of a multi-config run are checked before anything runs.
+    for (flag, value) in [("--concurrency", "0"), ("--max-api-rps", "0")] {
+        let o = ecspress(
+            &sim,
+            root.path(),
+            &[],
+            &["deploy", flag, value, "--config", GOOD, "--config", BAD],
+        );
+        expect_exit(&o, 2);
+        assert!(stderr(&o).contains(flag), "{}", describe(&o));
+    }
     // A glob that names one file is one config.
     let o = ecspress(
         &sim,
@@ -313,4 +324,70 @@ async fn diff_over_several_configs_exits_with_the_worst() {
         (&last["type"], &last["data"]["exit_code"]),
         (&"verdict".into(), &2.into())
     );
+}
+
+/// Every ECS call the simulator answered so far.
+async fn ecs_calls(sim: &SimProcess) -> u64 {
+    let state = sim.state().await;
+    state["counters"]["calls"]
+        .as_object()
+        .map(|m| m.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0)
+}
+
+/// One budget for the run, not one per service: with `--max-api-rps 0.001` (a burst of one
+/// call, the next due 1000 s later) two services together make exactly one ECS call, however
+/// long we look (each with its own budget would make two at once).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_budget_is_shared_by_all_services() {
+    use std::io::BufRead;
+    let sim = sim::start(0.005);
+    sim.create_cluster("hello").await;
+    let root = tempfile::tempdir().expect("tempdir");
+    add_service(root.path(), "good");
+    add_service(root.path(), "bad");
+    let before = ecs_calls(&sim).await;
+    let mut child = sim::command(
+        &sim,
+        root.path(),
+        &[],
+        &[
+            "--output",
+            "json",
+            "deploy",
+            "--max-api-rps",
+            "0.001",
+            "--config",
+            GOOD,
+            "--config",
+            BAD,
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("spawn");
+    // Both services are past loading (their first records are out): their next step is ECS.
+    let stdout = child.stdout.take().expect("stdout");
+    let mut seen = std::collections::BTreeSet::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let record: Value = serde_json::from_str(&line.expect("line")).expect("json");
+        if let Some(c) = record["config"].as_str() {
+            seen.insert(c.to_owned());
+        }
+        if seen.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 2, "both services started: {seen:?}");
+    for _ in 0..10 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(
+            ecs_calls(&sim).await - before <= 1,
+            "the budget was not shared"
+        );
+    }
+    assert_eq!(ecs_calls(&sim).await - before, 1);
+    child.kill().expect("kill");
+    let _ = child.wait();
 }
