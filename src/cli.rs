@@ -22,8 +22,8 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Config file (default: ecspress.yml, ecspress.yaml or ecspress.json in the current
-    /// directory). `deploy` and `diff` take it several times and/or as a quoted glob
-    /// (`'services/*/ecspress.yml'`): one run for many services
+    /// directory). `deploy`, `diff`, `wait` and `status` take it several times and/or as a
+    /// quoted glob (`'services/*/ecspress.yml'`): one run for many services
     #[arg(long, global = true, env = "ECSPRESS_CONFIG", value_name = "PATH")]
     pub config: Vec<PathBuf>,
     /// AWS region (overrides the config file's `region` and AWS_REGION)
@@ -153,7 +153,7 @@ pub enum Command {
 }
 
 /// `ecspress diff`
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args)]
 pub struct DiffArgs {
     /// Exit 1 when there are differences (0 when none)
     #[arg(long)]
@@ -189,7 +189,7 @@ pub struct WatchArgs {
 }
 
 /// `ecspress deploy`
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args)]
 pub struct DeployArgs {
     /// Hold the service's deploy lock while running (`dynamodb://TABLE`); busy → exit 2, nothing changed
     #[arg(long, value_name = "URL", env = "ECSPRESS_LOCK")]
@@ -245,7 +245,7 @@ pub struct DeployArgs {
     pub fleet: FleetArgs,
 }
 
-/// Flags of a run over several `--config`s (`deploy`, `diff`).
+/// Flags of a run over several `--config`s (`deploy`, `diff`, `wait`, `status`).
 #[derive(Debug, Args, Clone)]
 pub struct FleetArgs {
     /// With several configs: how many services are processed at once
@@ -320,6 +320,9 @@ pub struct StatusArgs {
     /// How many recent service events to show
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub events: usize,
+    /// Many services in one run.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `ecspress revisions` (a table; `--output json` gives one `revisions` record)
@@ -374,6 +377,9 @@ pub struct WaitArgs {
     /// Watch settings.
     #[command(flatten)]
     pub watch: WatchArgs,
+    /// Many services in one run.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `ecspress continue`

@@ -92,7 +92,7 @@ impl GlobalSettings {
         let list = self.config_list()?;
         if list.len() > 1 {
             anyhow::bail!(
-                "`{command}` takes one --config, got {}: {} (several configs: `deploy` and `diff`)",
+                "`{command}` takes one --config, got {}: {} (several configs: `deploy`, `diff`, `wait`, `status`)",
                 list.len(),
                 list.iter()
                     .map(|p| p.display().to_string())

@@ -19,25 +19,16 @@ pub async fn run(
     settings: &GlobalSettings,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let configs = settings.config_list()?;
-    if configs.len() <= 1 {
-        let one = settings.single_config("deploy")?;
-        return run_one(args, &one, printer, None).await;
-    }
-    let fleet = crate::settings::FleetSettings::from_args(&args.fleet)?;
     // Flag errors once, before any service starts.
     WatchSettings::from_args(&args.watch)?;
     crate::settings::auto_scaling_change(&args.auto_scaling)?;
-    let limiter = fleet.limiter();
-    let args = Arc::new(args.clone());
-    super::fleet::run(
-        configs,
-        fleet.concurrency,
+    super::fleet::each_config(
+        "deploy",
+        &args.fleet,
         settings,
         printer,
-        |settings, printer| {
-            let (args, limiter) = (args.clone(), limiter.clone());
-            async move { run_one(&args, &settings, &printer, Some(&limiter)).await }
+        |settings, printer, limiter| async move {
+            run_one(args, &settings, &printer, limiter.as_ref()).await
         },
     )
     .await

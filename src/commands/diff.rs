@@ -28,21 +28,13 @@ pub async fn run(
     {
         bail!("--external cannot be combined with --output json (its output is not JSON Lines)");
     }
-    let configs = settings.config_list()?;
-    if configs.len() <= 1 {
-        let one = settings.single_config("diff")?;
-        return run_one(args, &one, printer, None).await;
-    }
-    let fleet = crate::settings::FleetSettings::from_args(&args.fleet)?;
-    let limiter = fleet.limiter();
-    super::fleet::run(
-        configs,
-        fleet.concurrency,
+    super::fleet::each_config(
+        "diff",
+        &args.fleet,
         settings,
         printer,
-        |settings, printer| {
-            let limiter = limiter.clone();
-            async move { run_one(args, &settings, &printer, Some(&limiter)).await }
+        |settings, printer, limiter| async move {
+            run_one(args, &settings, &printer, limiter.as_ref()).await
         },
     )
     .await

@@ -32,11 +32,14 @@ pub async fn dispatch(
     settings: &GlobalSettings,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    // Only `deploy` and `diff` run over several configs; the others refuse a second one.
+    // `deploy`, `diff`, `wait` and `status` run over several configs; the others refuse a
+    // second one.
     let single;
     let settings = match &cli.command {
         Command::Deploy(_)
         | Command::Diff(_)
+        | Command::Wait(_)
+        | Command::Status(_)
         | Command::Version
         | Command::Completion(_)
         | Command::Sim(_) => settings,

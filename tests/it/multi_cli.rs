@@ -235,7 +235,7 @@ async fn concurrency_one_runs_services_in_the_order_given_with_prefixed_lines() 
 #[tokio::test(flavor = "multi_thread")]
 async fn commands_that_take_one_config_refuse_two() {
     let (sim, root) = deployed().await;
-    for cmd in [&["status"][..], &["render"], &["wait"], &["rollback"]] {
+    for cmd in [&["render"][..], &["rollback"], &["verify"], &["revisions"]] {
         let mut args = vec!["--config", GOOD, "--config", BAD];
         args.extend_from_slice(cmd);
         let o = ecspress(&sim, root.path(), &[], &args);
@@ -262,9 +262,43 @@ async fn commands_that_take_one_config_refuse_two() {
         &sim,
         root.path(),
         &[],
-        &["--config", "services/g*/ecspress.yml", "status"],
+        &["--config", "services/g*/ecspress.yml", "render"],
     );
     expect_exit(&o, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_and_wait_take_several_configs() {
+    let (sim, root) = deployed().await;
+    let o = ecspress(
+        &sim,
+        root.path(),
+        &[],
+        &[
+            "--output", "json", "status", "--config", GOOD, "--config", BAD,
+        ],
+    );
+    expect_exit(&o, 0);
+    let lines = json_lines(&o);
+    for config in [GOOD, BAD] {
+        let statuses = records_of(&lines, config)
+            .iter()
+            .filter(|r| r["type"] == "status")
+            .count();
+        assert_eq!(statuses, 1, "{config}: {}", describe(&o));
+    }
+    // Nothing in flight: both waits end at once with their own verdicts.
+    let o = run(
+        &sim,
+        root.path(),
+        &["wait", "--config", "services/*/ecspress.yml"],
+    );
+    expect_exit(&o, 0);
+    let err = stderr(&o);
+    for label in ["bad", "good"] {
+        assert!(err.contains(&format!("[{label}] ")), "{err}");
+    }
+    assert!(err.contains("2 services:"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
