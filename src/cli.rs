@@ -21,9 +21,11 @@ pub struct Cli {
 /// Options shared by every command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Config file (default: ecspress.yml, ecspress.yaml or ecspress.json in the current directory)
+    /// Config file (default: ecspress.yml, ecspress.yaml or ecspress.json in the current
+    /// directory). `deploy`, `diff`, `wait` and `status` take it several times and/or as a
+    /// quoted glob (`'services/*/ecspress.yml'`): one run for many services
     #[arg(long, global = true, env = "ECSPRESS_CONFIG", value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    pub config: Vec<PathBuf>,
     /// AWS region (overrides the config file's `region` and AWS_REGION)
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
@@ -164,6 +166,9 @@ pub struct DiffArgs {
     /// Error (instead of warning) when a field in the files is unknown to the AWS API model
     #[arg(long)]
     pub strict: bool,
+    /// Many services in one run.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// How long and how often to watch a deployment.
@@ -237,6 +242,31 @@ pub struct DeployArgs {
     /// Auto scaling flags.
     #[command(flatten)]
     pub auto_scaling: AutoScalingArgs,
+    /// Many services in one run.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// Flags of a run over several `--config`s (`deploy`, `diff`, `wait`, `status`).
+#[derive(Debug, Args, Clone)]
+pub struct FleetArgs {
+    /// With several configs: how many services are processed at once
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 4,
+        help_heading = "Several configs"
+    )]
+    pub concurrency: usize,
+    /// With several configs: ECS and CodeDeploy API calls per second shared by all services
+    /// (bursts of the same size); throttling still backs off
+    #[arg(
+        long,
+        value_name = "RPS",
+        default_value_t = 10.0,
+        help_heading = "Several configs"
+    )]
+    pub max_api_rps: f64,
 }
 
 /// `ecspress notify`
@@ -292,6 +322,9 @@ pub struct StatusArgs {
     /// How many recent service events to show
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub events: usize,
+    /// Many services in one run.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `ecspress revisions` (a table; `--output json` gives one `revisions` record)
@@ -364,6 +397,9 @@ pub struct WaitArgs {
     /// Watch settings.
     #[command(flatten)]
     pub watch: WatchArgs,
+    /// Many services in one run.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `ecspress continue`

@@ -12,11 +12,13 @@
 //! - [`appspec`]: the CodeDeploy ECS AppSpec built from service, task definition and config.
 //! - [`codedeploy`]: deployment group matching and CodeDeploy deployment verdict rules.
 //! - [`migrate`]: ecspresso Go-template calls → tera, and an ecspresso config → ecspress.yml.
+//! - [`fleet`]: many services in one run: worst verdict, config list dedup, labels.
 //! - [`verify`]: `ecspress verify` rules (image references, trust policies, ports) and its tree.
 
 pub mod appspec;
 pub mod codedeploy;
 pub mod diff;
+pub mod fleet;
 pub mod init;
 pub mod metadata;
 pub mod migrate;

@@ -45,9 +45,11 @@ fn index(e: &Event) -> usize {
         Event::TaskDefinitionDeleted { .. } => 31,
         Event::Verify { .. } => 32,
         Event::MigrateLeft { .. } => 33,
+        Event::ServiceVerdict(_) => 34,
+        Event::FleetSummary { .. } => 35,
     }
 }
-const VARIANTS: usize = 34;
+const VARIANTS: usize = 36;
 
 const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4";
 const SVC: &str = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
@@ -279,6 +281,28 @@ fn examples() -> Vec<Event> {
             line: 12,
             text: "{{ cfn_output `stack` `Key` }}".into(),
             reason: "function `cfn_output` has no ecspress equivalent".into(),
+        },
+        Event::ServiceVerdict(rollout::closing_verdict(
+            crate::exit::ExitStatus::RolledBack,
+            Some("deployment ecs-svc/2 failed and was rolled back"),
+        )),
+        Event::FleetSummary {
+            services: vec![
+                crate::model::fleet::FleetRow {
+                    label: "web".into(),
+                    config: "services/web/ecspress.yml".into(),
+                    exit_code: 0,
+                    outcome: Outcome::Succeeded,
+                    message: "deployment ecs-svc/1 completed".into(),
+                },
+                crate::model::fleet::FleetRow {
+                    label: "api".into(),
+                    config: "services/api/ecspress.yml".into(),
+                    exit_code: 3,
+                    outcome: Outcome::RolledBack,
+                    message: "deployment ecs-svc/2 failed and was rolled back".into(),
+                },
+            ],
         },
     ]
 }

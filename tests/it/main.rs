@@ -10,6 +10,7 @@ mod codedeploy_cli;
 mod deploy_cli;
 mod diff_cli;
 mod migrate_cli;
+mod multi_cli;
 mod notify_cli;
 mod operator_init_cli;
 mod operator_run_cli;
