@@ -13,6 +13,7 @@ mod config;
 pub mod dynamodb;
 pub mod ecs;
 mod error;
+pub mod logs;
 mod s3;
 mod secrets;
 mod ssm;

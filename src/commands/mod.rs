@@ -13,6 +13,7 @@ mod refresh;
 mod render;
 mod revisions;
 mod rollback;
+mod run;
 mod scale;
 mod sim;
 mod status;
@@ -60,6 +61,7 @@ pub async fn dispatch(
         Command::Completion(args) => completion::run(&args, printer),
         Command::Scale(args) => scale::run(&args, settings, printer).await,
         Command::Refresh(args) => refresh::run(&args, settings, printer).await,
+        Command::Run(args) => run::run(&args, settings, printer).await,
     }
 }
 

@@ -44,9 +44,12 @@ fn index(e: &Event) -> usize {
         Event::Revisions { .. } => 30,
         Event::TaskDefinitionDeleted { .. } => 31,
         Event::Verify { .. } => 32,
+        Event::TaskStarted { .. } => 33,
+        Event::TaskRunning { .. } => 34,
+        Event::Log { .. } => 35,
     }
 }
-const VARIANTS: usize = 33;
+const VARIANTS: usize = 36;
 
 const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4";
 const SVC: &str = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
@@ -272,6 +275,21 @@ fn examples() -> Vec<Event> {
                     )],
                 ),
             ],
+        },
+        Event::TaskStarted {
+            task_arn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0f3c".into(),
+            task_definition: TD.into(),
+            container: "app".into(),
+            log_stream: Some("app/app/0f3c".into()),
+        },
+        Event::TaskRunning {
+            task_arn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0f3c".into(),
+        },
+        Event::Log {
+            task_arn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0f3c".into(),
+            container: "app".into(),
+            timestamp: Some(1_795_000_000_000),
+            message: "migrated 3 tables".into(),
         },
     ]
 }
