@@ -360,6 +360,11 @@ impl Follower<'_> {
                     let transient =
                         matches!(e.kind, AwsErrorKind::Throttled | AwsErrorKind::Transport);
                     errors += 1;
+                    self.sink.emit(Event::Warning {
+                        message: format!(
+                            "DescribeTasks failed (poll {errors} in a row; retrying): {e}"
+                        ),
+                    });
                     if !transient && errors >= MAX_ERRORS {
                         return Err(anyhow::Error::from(e).context(format!(
                             "cannot describe the tasks in cluster {}",
