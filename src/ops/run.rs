@@ -553,3 +553,6 @@ pub async fn run_project(
     )
     .await
 }
+
+#[cfg(test)]
+mod tests;
