@@ -493,3 +493,36 @@ async fn logs_are_streamed_from_cloudwatch() {
     );
     assert!(records(&lines, "warning").is_empty(), "{lines:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timeout_exits_5_and_leaves_the_task_running() {
+    // Real time: the job needs 16 s to finish, the run waits 1 s.
+    let (sim, dir) = started_at(1.0).await;
+    let o = command_at(
+        &sim.url,
+        dir.path(),
+        &[],
+        &[
+            "run",
+            "--poll-interval",
+            "200ms",
+            "--timeout",
+            "1s",
+            "--no-logs",
+            "--output",
+            "json",
+        ],
+    )
+    .output()
+    .expect("run ecspress");
+    expect_exit(&o, 5);
+    let lines = json_lines(&o);
+    let v = verdict(&lines);
+    assert_eq!(v["status"], "timed_out", "{v}");
+    assert!(
+        v["hint"].as_str().is_some_and(|h| h.contains("stop-task")),
+        "{v}"
+    );
+    let t = &describe_tasks(&sim, &task_arns(&lines)).await[0];
+    assert_ne!(t["lastStatus"], "STOPPED");
+}
