@@ -152,6 +152,8 @@ pub enum Command {
     Scale(ScaleArgs),
     /// Start a new deployment of the running task definition (fresh tasks) and watch it
     Refresh(RefreshArgs),
+    /// Run one-off tasks (RunTask), stream their logs, exit with the container's exit code
+    Run(RunArgs),
 }
 
 /// `ecspress diff`
@@ -581,3 +583,56 @@ pub struct RefreshArgs {
 /// `ecspress verify`
 #[derive(Debug, Args)]
 pub struct VerifyArgs {}
+
+/// `ecspress run --wait-until`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunWaitUntil {
+    /// Every task is RUNNING (exit 0)
+    Running,
+    /// Every task is STOPPED (exit: the watched container's exit code)
+    Stopped,
+}
+
+/// `ecspress run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// RunTask `overrides` as JSON (camelCase: containerOverrides, cpu, memory, taskRoleArn, ...)
+    #[arg(long, value_name = "JSON", conflicts_with = "overrides_file")]
+    pub overrides: Option<String>,
+    /// Read `--overrides` from this file (JSON)
+    #[arg(long, value_name = "FILE")]
+    pub overrides_file: Option<std::path::PathBuf>,
+    /// Number of tasks to start (1..=10)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub count: u32,
+    /// Wait until every task is RUNNING, or STOPPED
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "stopped")]
+    pub wait_until: RunWaitUntil,
+    /// The container whose exit code (and logs) count (default: the first essential one)
+    #[arg(long, value_name = "NAME")]
+    pub watch_container: Option<String>,
+    /// Print the task ARNs and exit 0 without waiting
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Run this revision of the family (no render, no register)
+    #[arg(long, value_name = "N", conflicts_with = "latest_task_definition")]
+    pub revision: Option<u32>,
+    /// Run the newest ACTIVE revision of the family (no render, no register)
+    #[arg(long)]
+    pub latest_task_definition: bool,
+    /// RunTask `startedBy`
+    #[arg(long, value_name = "S")]
+    pub started_by: Option<String>,
+    /// Don't stream the watched container's CloudWatch logs
+    #[arg(long)]
+    pub no_logs: bool,
+    /// Read everything and print what would be sent; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Give up waiting after this long (default: the config's `timeout`); the tasks keep running
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Time between polls
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub poll_interval: String,
+}

@@ -15,6 +15,7 @@ mod refresh;
 mod render;
 mod revisions;
 mod rollback;
+mod run;
 mod scale;
 mod sim;
 mod status;
@@ -79,6 +80,7 @@ pub async fn dispatch(
         Command::Completion(args) => completion::run(&args, printer),
         Command::Scale(args) => scale::run(&args, settings, printer).await,
         Command::Refresh(args) => refresh::run(&args, settings, printer).await,
+        Command::Run(args) => run::run(&args, settings, printer).await,
     }
 }
 
@@ -93,6 +95,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Deregister(_) => "deregister",
         Command::Init(_) => "init",
         Command::Migrate(_) => "migrate",
+        Command::Run(_) => "run",
         Command::Wait(_) => "wait",
         Command::Continue(_) => "continue",
         Command::Appspec(_) => "appspec",

@@ -15,9 +15,10 @@ use crate::exit::ExitStatus;
 ///
 /// | rank | status | why there |
 /// |---|---|---|
-/// | 7 | 130 interrupted | the run itself is incomplete: nothing else it says is final |
-/// | 6 | 4 failed, not rolled back | a service is live in a broken state: act now |
-/// | 5 | 3 failed, rolled back | a definite failed deployment, production is safe |
+/// | 8 | 130 interrupted | the run itself is incomplete: nothing else it says is final |
+/// | 7 | 4 failed, not rolled back | a service is live in a broken state: act now |
+/// | 6 | 3 failed, rolled back | a definite failed deployment, production is safe |
+/// | 5 | N task exited N (`run`) | a one-off task failed: a definite failure, nothing live changed |
 /// | 4 | 2 error | a service could not be deployed (config, template, API): nothing new runs |
 /// | 3 | 5 timed out | outcome unknown, the deployment goes on (may still fail) |
 /// | 2 | 6 superseded | someone else's deployment took over: not a failure of ours |
@@ -33,9 +34,10 @@ pub fn severity(status: ExitStatus) -> u8 {
         ExitStatus::Superseded => 2,
         ExitStatus::TimedOut => 3,
         ExitStatus::Error => 4,
-        ExitStatus::RolledBack => 5,
-        ExitStatus::FailedNotRolledBack => 6,
-        ExitStatus::Interrupted => 7,
+        ExitStatus::TaskExited(_) => 5,
+        ExitStatus::RolledBack => 6,
+        ExitStatus::FailedNotRolledBack => 7,
+        ExitStatus::Interrupted => 8,
     }
 }
 
@@ -200,6 +202,8 @@ mod tests {
             (&[RolledBack, Error, Success], RolledBack),
             (&[RolledBack, FailedNotRolledBack], FailedNotRolledBack),
             (&[FailedNotRolledBack, Interrupted], Interrupted),
+            (&[Error, TaskExited(1), TimedOut], TaskExited(1)),
+            (&[TaskExited(9), RolledBack], RolledBack),
             (&[Success, RolledBack], RolledBack),
         ];
         for (statuses, want) in cases {

@@ -26,6 +26,7 @@ pub mod normalize;
 pub mod revision;
 pub mod revisions;
 pub mod rollout;
+pub mod run;
 pub mod stages;
 pub mod status;
 pub mod tfstate;

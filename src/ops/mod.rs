@@ -32,6 +32,7 @@ pub mod notify;
 pub mod render;
 pub mod revisions;
 pub mod rollback;
+pub mod run;
 pub mod scale;
 pub mod status;
 pub mod tfstate_source;

@@ -367,6 +367,37 @@ pub enum Event {
         /// One row per service.
         services: Vec<crate::model::fleet::FleetRow>,
     },
+    /// `run`: RunTask started a one-off task. `container` is the watched one (its exit code is
+    /// the run's); `log_stream` its awslogs stream when logs are streamed.
+    TaskStarted {
+        /// Task ARN.
+        task_arn: String,
+        /// Task definition ARN.
+        task_definition: String,
+        /// The watched container.
+        container: String,
+        /// `prefix/container/taskId` in the container's awslogs group.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        log_stream: Option<String>,
+    },
+    /// `run`: a one-off task reached RUNNING (once per task). Its stop is a `task_stopped`.
+    TaskRunning {
+        /// Task ARN.
+        task_arn: String,
+    },
+    /// `run`: one CloudWatch Logs event of the watched container, each once, in order. Text
+    /// mode prints the message on stdout (it is the task's output, i.e. data).
+    Log {
+        /// The task it came from.
+        task_arn: String,
+        /// The container.
+        container: String,
+        /// Event time (epoch milliseconds).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        timestamp: Option<i64>,
+        /// The log line.
+        message: String,
+    },
 }
 
 /// Where operations send their events: the [`Printer`], or a [`RecordingSink`] in tests.
@@ -805,6 +836,30 @@ impl Printer {
             Event::FleetSummary { services } => {
                 self.stderr_block(&crate::model::fleet::summary_table(services));
             }
+            Event::TaskStarted {
+                task_arn,
+                task_definition,
+                container,
+                log_stream,
+            } => {
+                let logs = log_stream
+                    .as_deref()
+                    .map(|l| format!(", logs from {l}"))
+                    .unwrap_or_default();
+                self.status(
+                    "Started",
+                    &format!(
+                        "task {} ({}), watching container {container}{logs}",
+                        crate::model::run::task_id(task_arn),
+                        crate::model::revision::short_name(task_definition)
+                    ),
+                );
+            }
+            Event::TaskRunning { task_arn } => self.status(
+                "Running",
+                &format!("task {}", crate::model::run::task_id(task_arn)),
+            ),
+            Event::Log { message, .. } => self.data(message),
         }
     }
 

@@ -47,9 +47,12 @@ fn index(e: &Event) -> usize {
         Event::MigrateLeft { .. } => 33,
         Event::ServiceVerdict(_) => 34,
         Event::FleetSummary { .. } => 35,
+        Event::TaskStarted { .. } => 36,
+        Event::TaskRunning { .. } => 37,
+        Event::Log { .. } => 38,
     }
 }
-const VARIANTS: usize = 36;
+const VARIANTS: usize = 39;
 
 const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4";
 const SVC: &str = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
@@ -303,6 +306,21 @@ fn examples() -> Vec<Event> {
                     message: "deployment ecs-svc/2 failed and was rolled back".into(),
                 },
             ],
+        },
+        Event::TaskStarted {
+            task_arn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0f3c".into(),
+            task_definition: TD.into(),
+            container: "app".into(),
+            log_stream: Some("app/app/0f3c".into()),
+        },
+        Event::TaskRunning {
+            task_arn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0f3c".into(),
+        },
+        Event::Log {
+            task_arn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0f3c".into(),
+            container: "app".into(),
+            timestamp: Some(1_795_000_000_000),
+            message: "migrated 3 tables".into(),
         },
     ]
 }

@@ -15,6 +15,7 @@ mod notify_cli;
 mod operator_init_cli;
 mod operator_run_cli;
 mod render_aws;
+mod run_cli;
 mod sim_http;
 mod tfstate_cli;
 mod verify_cli;
