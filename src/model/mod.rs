@@ -13,6 +13,7 @@
 //! - [`codedeploy`]: deployment group matching and CodeDeploy deployment verdict rules.
 //! - [`migrate`]: ecspresso Go-template calls → tera, and an ecspresso config → ecspress.yml.
 //! - [`fleet`]: many services in one run: worst verdict, config list dedup, labels.
+//! - [`secrets`]: which values are secret, and masking them in text.
 //! - [`verify`]: `ecspress verify` rules (image references, trust policies, ports) and its tree.
 
 pub mod appspec;
@@ -27,6 +28,7 @@ pub mod revision;
 pub mod revisions;
 pub mod rollout;
 pub mod run;
+pub mod secrets;
 pub mod stages;
 pub mod status;
 pub mod tfstate;
