@@ -73,6 +73,11 @@ pub struct GcsObject {
     pub bucket: String,
     /// Object name (may contain `/`).
     pub object: String,
+    /// `access_token` from the backend config.
+    pub access_token: Option<String>,
+    /// `credentials` from the backend config (a key file path or its JSON; not supported for
+    /// signing, only reported).
+    pub credentials: Option<String>,
 }
 
 /// An Azure blob and the credentials the backend config gives for it.
@@ -226,6 +231,8 @@ pub fn parse_gs_url(rest: &str) -> Result<GcsObject, BackendError> {
         Some((bucket, object)) if !bucket.is_empty() && !object.is_empty() => Ok(GcsObject {
             bucket: bucket.to_owned(),
             object: object.to_owned(),
+            access_token: None,
+            credentials: None,
         }),
         _ => Err(BackendError::BadUrl(
             "a GCS location must look like gs://bucket/object".into(),
@@ -465,7 +472,11 @@ fn gcs_target(pointer: &BackendPointer, workspace: &str) -> Result<BackendTarget
     let bucket = pointer
         .config_str("bucket")
         .ok_or_else(|| config_err("gcs", "has no bucket"))?;
-    for unsupported in ["encryption_key", "kms_encryption_key"] {
+    for unsupported in [
+        "encryption_key",
+        "kms_encryption_key",
+        "impersonate_service_account",
+    ] {
         if pointer.config_str(unsupported).is_some() {
             return Err(config_err(
                 "gcs",
@@ -476,6 +487,8 @@ fn gcs_target(pointer: &BackendPointer, workspace: &str) -> Result<BackendTarget
     Ok(BackendTarget::Gcs(GcsObject {
         bucket: bucket.to_owned(),
         object: gcs_object_name(pointer.config_str("prefix"), workspace),
+        access_token: pointer.config_str("access_token").map(str::to_owned),
+        credentials: pointer.config_str("credentials").map(str::to_owned),
     }))
 }
 

@@ -15,6 +15,7 @@ mod operator_init_cli;
 mod operator_run_cli;
 mod render_aws;
 mod sim_http;
+mod tfstate_backends_cli;
 mod tfstate_cli;
 mod verify_cli;
 mod watch_cli;

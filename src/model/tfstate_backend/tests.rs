@@ -30,7 +30,9 @@ fn url_forms() {
         parse_gs_url("bkt/states/default.tfstate").unwrap(),
         GcsObject {
             bucket: "bkt".into(),
-            object: "states/default.tfstate".into()
+            object: "states/default.tfstate".into(),
+            access_token: None,
+            credentials: None,
         }
     );
     let blob = parse_azurerm_url("sub-1@rg/acct/tfstate/app/prod.terraform.tfstate").unwrap();
