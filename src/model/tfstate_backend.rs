@@ -684,6 +684,124 @@ pub fn jsonapi_error_messages(body: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// Google's OAuth token endpoint (the default `token_uri`).
+pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
+/// The OAuth scope a state read needs.
+pub const GCS_READ_SCOPE: &str = "https://www.googleapis.com/auth/devstorage.read_only";
+
+/// A Google credentials file (`GOOGLE_APPLICATION_CREDENTIALS`, the gcs backend's
+/// `credentials`, gcloud's application-default credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GoogleCredentials {
+    /// `"type": "service_account"`: a key that signs a JWT-bearer assertion (RFC 7523).
+    ServiceAccount {
+        /// `client_email`: the JWT issuer.
+        client_email: String,
+        /// `private_key`: PKCS#8 PEM.
+        private_key: String,
+        /// `private_key_id`: the JWT `kid`.
+        private_key_id: Option<String>,
+        /// `token_uri`: where the assertion is exchanged.
+        token_uri: String,
+    },
+    /// `"type": "authorized_user"` (`gcloud auth application-default login`): a refresh token.
+    AuthorizedUser {
+        /// `client_id`
+        client_id: String,
+        /// `client_secret`
+        client_secret: String,
+        /// `refresh_token`
+        refresh_token: String,
+        /// `token_uri` (rarely present; Google's endpoint otherwise).
+        token_uri: String,
+    },
+}
+
+/// Parse a Google credentials JSON document. Other types (`external_account`, workload identity
+/// federation, `impersonated_service_account`) are reported as unsupported.
+pub fn parse_google_credentials(text: &str) -> Result<GoogleCredentials, String> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    let Some(obj) = doc.as_object() else {
+        return Err("not a JSON object".into());
+    };
+    let field = |k: &str| {
+        str_of(obj, k)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("has no {k}"))
+    };
+    let token_uri = str_of(obj, "token_uri")
+        .unwrap_or(GOOGLE_TOKEN_URI)
+        .to_owned();
+    match str_of(obj, "type") {
+        Some("service_account") => Ok(GoogleCredentials::ServiceAccount {
+            client_email: field("client_email")?,
+            private_key: field("private_key")?,
+            private_key_id: str_of(obj, "private_key_id").map(str::to_owned),
+            token_uri,
+        }),
+        Some("authorized_user") => Ok(GoogleCredentials::AuthorizedUser {
+            client_id: field("client_id")?,
+            client_secret: field("client_secret")?,
+            refresh_token: field("refresh_token")?,
+            token_uri,
+        }),
+        Some(other) => Err(format!(
+            "credentials of type {other} are not supported (service_account and \
+             authorized_user are)"
+        )),
+        None => Err("has no type".into()),
+    }
+}
+
+/// The JWT-bearer assertion's signing input, `base64url(header).base64url(claims)`, for an RS256
+/// signature: issuer `client_email`, audience `token_uri`, the read-only storage scope, valid
+/// for an hour from `now_unix` (Google's maximum).
+pub fn google_jwt_signing_input(
+    client_email: &str,
+    private_key_id: Option<&str>,
+    token_uri: &str,
+    now_unix: u64,
+) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut header = serde_json::json!({"alg": "RS256", "typ": "JWT"});
+    if let Some(kid) = private_key_id {
+        header["kid"] = Value::String(kid.to_owned());
+    }
+    let claims = serde_json::json!({
+        "iss": client_email,
+        "scope": GCS_READ_SCOPE,
+        "aud": token_uri,
+        "iat": now_unix,
+        "exp": now_unix + 3600,
+    });
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
+/// The DER bytes of the first `-----BEGIN PRIVATE KEY-----` (PKCS#8) block of a PEM text.
+pub fn pkcs8_pem_to_der(pem: &str) -> Result<Vec<u8>, String> {
+    const BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
+    const END: &str = "-----END PRIVATE KEY-----";
+    let start = pem
+        .find(BEGIN)
+        .ok_or_else(|| "the private key is not a PKCS#8 PEM (BEGIN PRIVATE KEY)".to_owned())?
+        + BEGIN.len();
+    let end = start
+        + pem[start..]
+            .find(END)
+            .ok_or_else(|| "the private key PEM has no END line".to_owned())?;
+    let body: String = pem[start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    BASE64
+        .decode(body)
+        .map_err(|_| "the private key PEM is not valid base64".to_owned())
+}
+
 /// The Blob service Shared Key string-to-sign for a request without a body (version
 /// 2009-09-19 and later; Azure Storage docs "Authorize with Shared Key"): the verb, eleven
 /// standard header slots (empty for a bodiless GET), the `x-ms-*` headers sorted by name, and

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use ecspress::model::tfstate_backend::{azure_shared_key_signature, azure_string_to_sign};
 
 use crate::support::{bin, code, example, moto, repo, rewrite, run, stderr, stdout};
@@ -325,7 +325,7 @@ fn tfe_remote_and_cloud_backend_pointers_and_config_plugin() {
 
 /// Bucket `states` holds `app/default.tfstate` and `app/prod.tfstate`; bucket `flaky` answers
 /// 503. The metadata server hands out the good token.
-fn gcs_router() -> Router {
+fn gcs_router(public_key: Vec<u8>) -> Router {
     async fn object(
         UrlPath((bucket, object)): UrlPath<(String, String)>,
         uri: Uri,
@@ -365,17 +365,95 @@ fn gcs_router() -> Router {
             .to_string()
             .into_response()
     }
+    /// Google's token endpoint: a JWT-bearer assertion signed by `public_key`'s private key,
+    /// or the refresh token `good-refresh`.
+    async fn token(State(public_key): State<Vec<u8>>, body: String) -> Response {
+        use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+        let bad = |why: &str| {
+            (
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({"error": "invalid_grant", "error_description": why}).to_string(),
+            )
+                .into_response()
+        };
+        let granted = serde_json::json!({"access_token": GCS_TOKEN, "expires_in": 3599})
+            .to_string()
+            .into_response();
+        match form.get("grant_type").map(String::as_str) {
+            Some("urn:ietf:params:oauth:grant-type:jwt-bearer") => {
+                let jwt = form.get("assertion").cloned().unwrap_or_default();
+                let Some((input, sig)) = jwt.rsplit_once('.') else {
+                    return bad("not a JWT");
+                };
+                let sig = URL_SAFE_NO_PAD.decode(sig).unwrap_or_default();
+                if UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &public_key)
+                    .verify(input.as_bytes(), &sig)
+                    .is_err()
+                {
+                    return bad("Invalid JWT Signature.");
+                }
+                let claims: serde_json::Value = serde_json::from_slice(
+                    &URL_SAFE_NO_PAD
+                        .decode(input.split('.').nth(1).unwrap_or_default())
+                        .unwrap_or_default(),
+                )
+                .unwrap_or_default();
+                if claims["iss"] != "reader@proj.iam.gserviceaccount.com"
+                    || !claims["aud"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .ends_with("/token")
+                    || claims["scope"] != "https://www.googleapis.com/auth/devstorage.read_only"
+                {
+                    return bad(&format!("unexpected claims {claims}"));
+                }
+                granted
+            }
+            Some("refresh_token")
+                if form.get("refresh_token").map(String::as_str) == Some("good-refresh") =>
+            {
+                granted
+            }
+            _ => bad("Bad Request"),
+        }
+    }
     Router::new()
         .route("/storage/v1/b/{bucket}/o/{object}", get(object))
         .route(
             "/computeMetadata/v1/instance/service-accounts/default/token",
             get(metadata),
         )
+        .route("/token", post(token))
+        .with_state(public_key)
+}
+
+/// A fresh RSA key: its PKCS#8 PEM and its public key (PKCS#1 DER).
+fn rsa_key() -> (String, Vec<u8>) {
+    use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+    use aws_lc_rs::rsa::{KeyPair, KeySize};
+    use aws_lc_rs::signature::KeyPair as _;
+    use base64::Engine as _;
+    let key = KeyPair::generate(KeySize::Rsa2048).unwrap();
+    let der: Pkcs8V1Der = key.as_der().unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(chunk).unwrap());
+        pem.push('\n');
+    }
+    pem.push_str("-----END PRIVATE KEY-----\n");
+    (pem, key.public_key().as_ref().to_vec())
 }
 
 #[test]
 fn gcs_urls_pointers_tokens_and_error_statuses() {
-    let host = serve(gcs_router());
+    let (private_pem, public_key) = rsa_key();
+    let host = serve(gcs_router(public_key));
     let home = tempfile::tempdir().unwrap();
     let gcs = |token: Option<&str>| {
         let mut c = cmd(home.path());
@@ -437,12 +515,52 @@ fn gcs_urls_pointers_tokens_and_error_statuses() {
     c.current_dir(dir.path()).env("TF_WORKSPACE", "prod");
     assert_value(&lookup(c, "."), "hello-gcs-prod");
 
-    // A service-account key in the backend is reported, not silently replaced by other auth.
+    // Service-account keys: GOOGLE_APPLICATION_CREDENTIALS, and the backend's `credentials`
+    // (which beats the environment's file, here one with a key the token endpoint refuses).
+    let keys = tempfile::tempdir().unwrap();
+    let sa = |pem: &str| {
+        serde_json::json!({
+            "type": "service_account", "project_id": "proj", "private_key_id": "k1",
+            "private_key": pem, "client_email": "reader@proj.iam.gserviceaccount.com",
+            "token_uri": format!("http://{host}/token")
+        })
+        .to_string()
+    };
+    let good_key = keys.path().join("good.json");
+    std::fs::write(&good_key, sa(&private_pem)).unwrap();
+    let (other_pem, _) = rsa_key();
+    let other_key = keys.path().join("other.json");
+    std::fs::write(&other_key, sa(&other_pem)).unwrap();
+    let mut c = gcs(None);
+    c.env("GOOGLE_APPLICATION_CREDENTIALS", &good_key);
+    assert_value(&lookup(c, "gs://states/app/default.tfstate"), "hello-gcs");
+    let mut c = gcs(None);
+    c.env("GOOGLE_APPLICATION_CREDENTIALS", &other_key);
+    assert_error(
+        &lookup(c, "gs://states/app/default.tfstate"),
+        &[
+            "cannot get a Google access token from",
+            "other.json",
+            "/token returned HTTP 400 Bad Request: invalid_grant: Invalid JWT Signature.",
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     write_pointer(
         dir.path(),
         serde_json::json!({"type": "gcs", "config": {
-            "bucket": "states", "prefix": "app", "credentials": "/keys/sa.json"
+            "bucket": "states", "prefix": "app", "credentials": good_key.display().to_string()
+        }}),
+        None,
+    );
+    let mut c = gcs(None);
+    c.current_dir(dir.path())
+        .env("GOOGLE_APPLICATION_CREDENTIALS", &other_key);
+    assert_value(&lookup(c, "."), "hello-gcs");
+    let dir = tempfile::tempdir().unwrap();
+    write_pointer(
+        dir.path(),
+        serde_json::json!({"type": "gcs", "config": {
+            "bucket": "states", "prefix": "app", "credentials": "/keys/missing.json"
         }}),
         None,
     );
@@ -450,7 +568,39 @@ fn gcs_urls_pointers_tokens_and_error_statuses() {
     c.current_dir(dir.path());
     assert_error(
         &lookup(c, "."),
-        &["/keys/sa.json", "GOOGLE_OAUTH_ACCESS_TOKEN"],
+        &["cannot read the gcs backend's credentials /keys/missing.json"],
+    );
+
+    // gcloud's application-default credentials (an authorized user's refresh token). Against
+    // the emulator requests stay anonymous unless GCE_METADATA_HOST is set, so set it (to a
+    // closed port): the ADC file comes before the metadata server.
+    let adc_home = tempfile::tempdir().unwrap();
+    let adc = adc_home.path().join(".config/gcloud");
+    std::fs::create_dir_all(&adc).unwrap();
+    let user = |refresh: &str| {
+        serde_json::json!({"type": "authorized_user", "client_id": "cid", "client_secret": "cs",
+            "refresh_token": refresh, "token_uri": format!("http://{host}/token")})
+        .to_string()
+    };
+    let adc_file = adc.join("application_default_credentials.json");
+    std::fs::write(&adc_file, user("good-refresh")).unwrap();
+    let adc_cmd = || {
+        let mut c = cmd(adc_home.path());
+        c.env("STORAGE_EMULATOR_HOST", &host)
+            .env("GCE_METADATA_HOST", "127.0.0.1:1");
+        c
+    };
+    assert_value(
+        &lookup(adc_cmd(), "gs://states/app/default.tfstate"),
+        "hello-gcs",
+    );
+    std::fs::write(&adc_file, user("revoked")).unwrap();
+    assert_error(
+        &lookup(adc_cmd(), "gs://states/app/default.tfstate"),
+        &[
+            "application_default_credentials.json",
+            "invalid_grant: Bad Request",
+        ],
     );
 
     // A config's tfstate plugin URL.

@@ -499,3 +499,82 @@ fn azure_shared_key_vector() {
     assert!(sts.ends_with("/a/c/b\nb:1,2"), "{sts}");
     assert!(azure_shared_key_signature("not base64!", "x").is_err());
 }
+
+#[test]
+fn google_credentials_files() {
+    let sa = r#"{"type": "service_account", "project_id": "p", "private_key_id": "kid1",
+        "private_key": "-----BEGIN PRIVATE KEY-----\nAAEC\n-----END PRIVATE KEY-----\n",
+        "client_email": "reader@p.iam.gserviceaccount.com"}"#;
+    assert_eq!(
+        parse_google_credentials(sa).unwrap(),
+        GoogleCredentials::ServiceAccount {
+            client_email: "reader@p.iam.gserviceaccount.com".into(),
+            private_key: "-----BEGIN PRIVATE KEY-----\nAAEC\n-----END PRIVATE KEY-----\n".into(),
+            private_key_id: Some("kid1".into()),
+            token_uri: GOOGLE_TOKEN_URI.into(),
+        }
+    );
+    let user = r#"{"type": "authorized_user", "client_id": "c", "client_secret": "s",
+        "refresh_token": "r", "token_uri": "http://127.0.0.1:1/token"}"#;
+    assert_eq!(
+        parse_google_credentials(user).unwrap(),
+        GoogleCredentials::AuthorizedUser {
+            client_id: "c".into(),
+            client_secret: "s".into(),
+            refresh_token: "r".into(),
+            token_uri: "http://127.0.0.1:1/token".into(),
+        }
+    );
+    let cases = [
+        ("{", "invalid JSON"),
+        ("[]", "not a JSON object"),
+        (r#"{"client_email": "x"}"#, "has no type"),
+        (
+            r#"{"type": "external_account"}"#,
+            "external_account are not supported",
+        ),
+        (
+            r#"{"type": "service_account", "client_email": "x"}"#,
+            "has no private_key",
+        ),
+        (
+            r#"{"type": "authorized_user", "client_id": "c"}"#,
+            "has no client_secret",
+        ),
+    ];
+    for (text, want) in cases {
+        let err = parse_google_credentials(text).unwrap_err();
+        assert!(err.contains(want), "{text}: {err}");
+    }
+
+    assert_eq!(
+        pkcs8_pem_to_der("-----BEGIN PRIVATE KEY-----\nAAEC\nAw==\n-----END PRIVATE KEY-----\n")
+            .unwrap(),
+        vec![0, 1, 2, 3]
+    );
+    assert!(pkcs8_pem_to_der("-----BEGIN RSA PRIVATE KEY-----\nAAEC\n").is_err());
+    assert!(pkcs8_pem_to_der("-----BEGIN PRIVATE KEY-----\nAAEC\n").is_err());
+}
+
+#[test]
+fn google_jwt_claims() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let input =
+        google_jwt_signing_input("sa@p.iam", Some("kid1"), "https://t/token", 1_700_000_000);
+    let (header, claims) = input.split_once('.').unwrap();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).unwrap()).unwrap();
+    assert_eq!(header, json!({"alg": "RS256", "typ": "JWT", "kid": "kid1"}));
+    assert_eq!(
+        claims,
+        json!({"iss": "sa@p.iam", "scope": GCS_READ_SCOPE, "aud": "https://t/token",
+               "iat": 1_700_000_000u64, "exp": 1_700_003_600u64})
+    );
+    let input = google_jwt_signing_input("sa@p.iam", None, "https://t/token", 0);
+    let header = input.split('.').next().unwrap();
+    assert!(
+        !String::from_utf8(URL_SAFE_NO_PAD.decode(header).unwrap())
+            .unwrap()
+            .contains("kid")
+    );
+}
