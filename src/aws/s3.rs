@@ -8,8 +8,9 @@
 //!
 //! An s3 backend pointer may name other credentials for the state than the run's own: `profile`
 //! and the `assume_role {}` block (Terraform ≥ 1.6) or legacy `role_arn` (reference §6.1:
-//! tfstate-lookup supports only `role_arn`). [`ObjectStore::get_object_with`] builds a config
-//! for that one read; the run's clients keep their credentials. The bucket region is then the
+//! tfstate-lookup supports only `role_arn`), keys (`access_key`/`secret_key`/`token`) and
+//! endpoints (`endpoints.s3`/`.sts`, `use_path_style`). [`ObjectStore::get_object_with`] builds
+//! a config for that one read; the run's clients keep their credentials. The bucket region is then the
 //! backend's `region` (Terraform requires it), so no HeadBucket probe is made.
 
 use std::collections::HashMap;
@@ -110,6 +111,20 @@ impl SdkObjectStore {
             }
             cfg = loader.load().await;
         }
+        if let Some(keys) = &access.static_credentials {
+            // Terraform: keys written in the backend config beat every other source.
+            let credentials = aws_credential_types::Credentials::new(
+                keys.access_key_id.clone(),
+                keys.secret_access_key.clone(),
+                keys.session_token.clone(),
+                None,
+                "tfstate-backend-config",
+            );
+            cfg = cfg
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(credentials))
+                .build();
+        }
         if let Some(role) = &access.assume_role {
             let mut b = aws_config::sts::AssumeRoleProvider::builder(role.role_arn.clone())
                 .session_name(
@@ -132,7 +147,10 @@ impl SdkObjectStore {
             if !role.tags.is_empty() {
                 b = b.tags(role.tags.clone());
             }
-            b = b.configure(&cfg);
+            match &access.sts_endpoint {
+                Some(sts) => b = b.configure(&cfg.clone().into_builder().endpoint_url(sts).build()),
+                None => b = b.configure(&cfg),
+            }
             if let Some(r) = &region {
                 b = b.region(r.clone());
             }
@@ -143,7 +161,11 @@ impl SdkObjectStore {
                 .build();
         }
         let mut b = aws_sdk_s3::config::Builder::from(&cfg);
-        if self.overridden {
+        if let Some(endpoint) = &access.endpoint {
+            b = b.endpoint_url(endpoint);
+        }
+        // Like tfstate-lookup: a custom endpoint (MinIO, moto) means path-style addressing.
+        if self.overridden || access.endpoint.is_some() || access.path_style {
             b = b.force_path_style(true);
         }
         if let Some(r) = region {

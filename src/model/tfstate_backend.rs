@@ -108,12 +108,43 @@ pub struct S3Access {
     pub assume_role: Option<AssumeRole>,
     /// `region` from the backend config (the STS and S3 region for a profile or role).
     pub region: Option<String>,
+    /// `access_key` / `secret_key` / `token` written in the backend config.
+    pub static_credentials: Option<StaticCredentials>,
+    /// `endpoints.s3` (Terraform ≥ 1.6) or the legacy `endpoint`.
+    pub endpoint: Option<String>,
+    /// `endpoints.sts` or the legacy `sts_endpoint` (for `assume_role`).
+    pub sts_endpoint: Option<String>,
+    /// `use_path_style` or the legacy `force_path_style`.
+    pub path_style: bool,
+}
+
+/// Keys written in an s3 backend config.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct StaticCredentials {
+    /// `access_key`
+    pub access_key_id: String,
+    /// `secret_key`
+    pub secret_access_key: String,
+    /// `token`
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl S3Access {
-    /// True when nothing differs from the run's own credentials.
+    /// True when the run's own S3 client reads the state as it is.
     pub fn is_default(&self) -> bool {
-        self.profile.is_none() && self.assume_role.is_none()
+        self.profile.is_none()
+            && self.assume_role.is_none()
+            && self.static_credentials.is_none()
+            && self.endpoint.is_none()
+            && !self.path_style
     }
 }
 
@@ -145,8 +176,8 @@ pub enum BackendTarget {
         bucket: String,
         /// Key, workspace prefix applied.
         key: String,
-        /// Credentials to read it with.
-        access: S3Access,
+        /// Credentials to read it with (boxed: the other variants are small).
+        access: Box<S3Access>,
     },
     /// `remote` or `cloud`.
     Tfe(TfeWorkspace),
@@ -309,7 +340,7 @@ fn s3_target(pointer: &BackendPointer, workspace: &str) -> Result<BackendTarget,
     Ok(BackendTarget::S3 {
         bucket: bucket.to_owned(),
         key,
-        access: s3_access(&pointer.config)?,
+        access: Box::new(s3_access(&pointer.config)?),
     })
 }
 
@@ -399,10 +430,42 @@ pub fn s3_access(config: &Map<String, Value>) -> Result<S3Access, BackendError> 
             None => None,
         },
     };
+    if is_set(config.get("sse_customer_key")) {
+        return Err(config_err(
+            "s3",
+            "sets sse_customer_key (SSE-C), which ecspress does not support",
+        ));
+    }
+    let static_credentials = match (str_of(config, "access_key"), str_of(config, "secret_key")) {
+        (Some(id), Some(secret)) => Some(StaticCredentials {
+            access_key_id: id.to_owned(),
+            secret_access_key: secret.to_owned(),
+            session_token: str_of(config, "token").map(str::to_owned),
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(config_err(
+                "s3",
+                "sets only one of access_key and secret_key",
+            ));
+        }
+    };
+    let endpoints = block(config, "endpoints");
+    let endpoint_of = |block_key: &str, legacy: &str| {
+        endpoints
+            .and_then(|e| str_of(e, block_key))
+            .or_else(|| str_of(config, legacy))
+            .map(str::to_owned)
+    };
+    let flag = |k: &str| config.get(k).and_then(Value::as_bool).unwrap_or(false);
     Ok(S3Access {
         profile,
         assume_role,
         region,
+        static_credentials,
+        endpoint: endpoint_of("s3", "endpoint"),
+        sts_endpoint: endpoint_of("sts", "sts_endpoint"),
+        path_style: flag("use_path_style") || flag("force_path_style"),
     })
 }
 

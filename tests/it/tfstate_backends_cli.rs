@@ -861,6 +861,25 @@ async fn s3_backend_assume_role_and_profile_against_moto() {
         );
     }
 
+    // `endpoints.s3` written in the backend (no AWS_ENDPOINT_URL): the state comes from there;
+    // the same pointer without it would go to the real S3 and fail.
+    let dir = pointer_dir(serde_json::json!({
+        "endpoints": {"s3": moto::endpoint()}, "use_path_style": true,
+        "access_key": "AKIDCONFIG", "secret_key": "config-secret"
+    }));
+    let mut c = cmd(home.path());
+    c.current_dir(dir.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    assert_value(&lookup(c, "."), "hello-role");
+    let dir = pointer_dir(serde_json::json!({"endpoints": {"s3": closed.clone()}}));
+    let mut c = cmd(home.path());
+    c.current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", moto::endpoint());
+    assert_error(
+        &lookup(c, "."),
+        &[&format!("endpoint {closed}"), "GetObject"],
+    );
+
     // `profile`: the named profile's credentials, not the environment's.
     let aws_dir = tempfile::tempdir().unwrap();
     let config_file = aws_dir.path().join("config");

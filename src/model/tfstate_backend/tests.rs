@@ -296,8 +296,8 @@ fn s3_access_from_backend_config() {
             json!({"profile": "states", "region": "eu-west-1", "role_arn": null, "assume_role": null}),
             S3Access {
                 profile: Some("states".into()),
-                assume_role: None,
                 region: Some("eu-west-1".into()),
+                ..S3Access::default()
             },
         ),
         // Terraform >= 1.6 block
@@ -309,7 +309,6 @@ fn s3_access_from_backend_config() {
                 "source_identity": null, "transitive_tag_keys": []
             }}),
             S3Access {
-                profile: None,
                 assume_role: Some(AssumeRole {
                     role_arn: "arn:aws:iam::123456789012:role/state-reader".into(),
                     session_name: Some("ci".into()),
@@ -319,7 +318,7 @@ fn s3_access_from_backend_config() {
                     policy_arns: vec!["arn:p".into()],
                     tags: vec![("team".into(), "web".into())],
                 }),
-                region: None,
+                ..S3Access::default()
             },
         ),
         // the block as a one-element list (older pointer files)
@@ -352,14 +351,74 @@ fn s3_access_from_backend_config() {
             },
         ),
     ];
-    for (config, want) in cases {
+    let extra: Vec<(Value, S3Access)> = vec![
+        // keys, endpoints and path style written in the config (Terraform >= 1.6 names)
+        (
+            json!({"access_key": "AKID", "secret_key": "S", "token": "T",
+                   "endpoints": {"s3": "http://minio:9000", "sts": "http://sts:1"},
+                   "use_path_style": true}),
+            S3Access {
+                static_credentials: Some(StaticCredentials {
+                    access_key_id: "AKID".into(),
+                    secret_access_key: "S".into(),
+                    session_token: Some("T".into()),
+                }),
+                endpoint: Some("http://minio:9000".into()),
+                sts_endpoint: Some("http://sts:1".into()),
+                path_style: true,
+                ..S3Access::default()
+            },
+        ),
+        // legacy names
+        (
+            json!({"endpoint": "http://minio:9000", "sts_endpoint": "http://sts:1",
+                   "force_path_style": true, "endpoints": null}),
+            S3Access {
+                endpoint: Some("http://minio:9000".into()),
+                sts_endpoint: Some("http://sts:1".into()),
+                path_style: true,
+                ..S3Access::default()
+            },
+        ),
+        // only the region: the run's client (with bucket-region detection) still fits
+        (
+            json!({"region": "eu-west-1", "use_path_style": false, "access_key": null}),
+            S3Access {
+                region: Some("eu-west-1".into()),
+                ..S3Access::default()
+            },
+        ),
+    ];
+    for (config, want) in cases.into_iter().chain(extra) {
         let got = s3_access(config.as_object().unwrap()).unwrap();
         assert_eq!(got, want, "{config}");
-        assert_eq!(
-            got.is_default(),
-            want.profile.is_none() && want.assume_role.is_none()
-        );
+        let default = want.profile.is_none()
+            && want.assume_role.is_none()
+            && want.static_credentials.is_none()
+            && want.endpoint.is_none()
+            && !want.path_style;
+        assert_eq!(got.is_default(), default, "{config}");
     }
+    for (config, want) in [
+        (
+            json!({"access_key": "AKID"}),
+            "only one of access_key and secret_key",
+        ),
+        (
+            json!({"sse_customer_key": "a2V5"}),
+            "sse_customer_key (SSE-C)",
+        ),
+    ] {
+        let err = s3_access(config.as_object().unwrap()).unwrap_err();
+        assert!(err.to_string().contains(want), "{config}: {err}");
+    }
+    // Keys never reach Debug output.
+    let creds = StaticCredentials {
+        access_key_id: "AKID".into(),
+        secret_access_key: "very-secret".into(),
+        session_token: None,
+    };
+    assert!(!format!("{creds:?}").contains("very-secret"));
 }
 
 #[test]

@@ -315,13 +315,19 @@ fn access_note(target: &BackendTarget) -> String {
         profile,
         assume_role,
         ..
-    } = access;
+    } = &**access;
     let mut note = String::new();
     if let Some(p) = profile {
         note.push_str(&format!(", profile {p}"));
     }
     if let Some(r) = assume_role {
         note.push_str(&format!(", assuming role {}", r.role_arn));
+    }
+    if access.static_credentials.is_some() {
+        note.push_str(", with the backend's access_key");
+    }
+    if let Some(e) = &access.endpoint {
+        note.push_str(&format!(", endpoint {e}"));
     }
     note
 }
