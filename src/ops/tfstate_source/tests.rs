@@ -524,3 +524,38 @@ async fn reads_http_and_reports_status() {
     );
     assert!(s3.calls().is_empty());
 }
+
+/// A build without an optional backend names the missing feature (run with
+/// `cargo test --lib --no-default-features feature_off`).
+#[cfg(not(all(feature = "tfe", feature = "gcs", feature = "azurerm")))]
+#[tokio::test]
+async fn feature_off_backends_name_the_feature() {
+    let s3 = FakeS3::default();
+    let cases = [
+        ("tfe", "remote://app.terraform.io/acme/web"),
+        ("gcs", "gs://bucket/key.tfstate"),
+        ("azurerm", "azurerm://rg/acct/container/key.tfstate"),
+    ];
+    let mut checked = 0;
+    for (feature, location) in cases {
+        let on = match feature {
+            "tfe" => cfg!(feature = "tfe"),
+            "gcs" => cfg!(feature = "gcs"),
+            _ => cfg!(feature = "azurerm"),
+        };
+        if on {
+            continue;
+        }
+        let err = read_state_with_env(location, Path::new("."), &s3, &no_env)
+            .await
+            .unwrap_err();
+        let msg = chain(&err);
+        assert!(
+            msg.contains(&format!("needs the `{feature}` feature")),
+            "{location}: {msg}"
+        );
+        assert!(msg.contains(&format!("--features {feature}")), "{msg}");
+        checked += 1;
+    }
+    assert!(checked > 0);
+}
