@@ -54,7 +54,7 @@ fn config_err(backend: &'static str, problem: impl Into<String>) -> BackendError
 }
 
 /// A Terraform Cloud/Enterprise workspace.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct TfeWorkspace {
     /// `app.terraform.io` or a TFE host (may carry a `:port`).
     pub host: String,
@@ -67,7 +67,7 @@ pub struct TfeWorkspace {
 }
 
 /// A GCS object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct GcsObject {
     /// Bucket name.
     pub bucket: String,
@@ -81,7 +81,7 @@ pub struct GcsObject {
 }
 
 /// An Azure blob and the credentials the backend config gives for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AzureBlob {
     /// `azurerm://sub@…` (kept for messages; ecspress does not call ARM).
     pub subscription: Option<String>,
@@ -234,6 +234,47 @@ impl AzureBlob {
             "azurerm://{}/{}/{}",
             self.account, self.container, self.blob
         )
+    }
+}
+
+/// `Some("***")` for a set secret: Debug output never shows tokens or keys.
+fn redact(secret: &Option<String>) -> Option<&'static str> {
+    secret.as_ref().map(|_| "***")
+}
+
+impl std::fmt::Debug for TfeWorkspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TfeWorkspace")
+            .field("host", &self.host)
+            .field("organization", &self.organization)
+            .field("workspace", &self.workspace)
+            .field("token", &redact(&self.token))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for GcsObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GcsObject")
+            .field("bucket", &self.bucket)
+            .field("object", &self.object)
+            .field("access_token", &redact(&self.access_token))
+            .field("credentials", &redact(&self.credentials))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AzureBlob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AzureBlob")
+            .field("subscription", &self.subscription)
+            .field("resource_group", &self.resource_group)
+            .field("account", &self.account)
+            .field("container", &self.container)
+            .field("blob", &self.blob)
+            .field("access_key", &redact(&self.access_key))
+            .field("sas_token", &redact(&self.sas_token))
+            .finish()
     }
 }
 

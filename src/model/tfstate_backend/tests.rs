@@ -637,3 +637,42 @@ fn google_jwt_claims() {
             .contains("kid")
     );
 }
+
+#[test]
+fn debug_output_hides_secrets() {
+    let config = json!({
+        "storage_account_name": "a", "container_name": "c", "key": "k",
+        "access_key": "azure-secret", "sas_token": "sig=sas-secret"
+    });
+    let azure = resolve_backend(&pointer("azurerm", config), "default", &no_env).unwrap();
+    let tfe = resolve_backend(
+        &pointer(
+            "remote",
+            json!({"organization": "o", "token": "tfe-secret", "workspaces": {"name": "w"}}),
+        ),
+        "default",
+        &no_env,
+    )
+    .unwrap();
+    let gcs = resolve_backend(
+        &pointer(
+            "gcs",
+            json!({"bucket": "b", "access_token": "gcs-secret", "credentials": "{\"sa-json\": 1}"}),
+        ),
+        "default",
+        &no_env,
+    )
+    .unwrap();
+    let shown = format!("{azure:?} {tfe:?} {gcs:?}");
+    for secret in [
+        "azure-secret",
+        "sas-secret",
+        "tfe-secret",
+        "gcs-secret",
+        "sa-json",
+    ] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(shown.contains("access_key: Some(\"***\")"), "{shown}");
+    assert!(shown.contains("account: \"a\""), "{shown}");
+}
