@@ -135,8 +135,9 @@ fn jsonapi_error(status: StatusCode, title: &str) -> Response {
 }
 
 /// Workspaces of organization `acme`: `web`, `web-prod` (with states), `empty` (no state
-/// version), `broken` (a 500).
-fn tfe_router() -> Router {
+/// version), `broken` (a 500), `archived` (its state is on `archivist`, another host, as a
+/// pre-signed URL that must not get the token).
+fn tfe_router(archivist: String) -> Router {
     async fn workspace(
         UrlPath((org, ws)): UrlPath<(String, String)>,
         headers: HeaderMap,
@@ -145,7 +146,7 @@ fn tfe_router() -> Router {
             return jsonapi_error(StatusCode::UNAUTHORIZED, "unauthorized");
         }
         match (org.as_str(), ws.as_str()) {
-            ("acme", "web" | "web-prod" | "empty") => serde_json::json!({
+            ("acme", "web" | "web-prod" | "empty" | "archived") => serde_json::json!({
                 "data": {"id": format!("ws-{ws}"), "type": "workspaces", "attributes": {"name": ws}}
             })
             .to_string()
@@ -156,7 +157,11 @@ fn tfe_router() -> Router {
             _ => jsonapi_error(StatusCode::NOT_FOUND, "not found"),
         }
     }
-    async fn current_state_version(UrlPath(id): UrlPath<String>, headers: HeaderMap) -> Response {
+    async fn current_state_version(
+        State(archivist): State<String>,
+        UrlPath(id): UrlPath<String>,
+        headers: HeaderMap,
+    ) -> Response {
         if bearer(&headers) != Some(TFE_TOKEN) {
             return jsonapi_error(StatusCode::UNAUTHORIZED, "unauthorized");
         }
@@ -167,8 +172,13 @@ fn tfe_router() -> Router {
             .get("host")
             .and_then(|h| h.to_str().ok())
             .unwrap_or_default();
+        let url = if ws == "archived" {
+            format!("http://{archivist}/signed/{ws}?sig=presigned")
+        } else {
+            format!("http://{host}/_archivist/{ws}")
+        };
         serde_json::json!({"data": {"id": "sv-1", "type": "state-versions", "attributes": {
-            "hosted-state-download-url": format!("http://{host}/_archivist/{ws}")
+            "hosted-state-download-url": url
         }}})
         .to_string()
         .into_response()
@@ -189,11 +199,23 @@ fn tfe_router() -> Router {
             get(current_state_version),
         )
         .route("/_archivist/{ws}", get(download))
+        .with_state(archivist)
+}
+
+/// A pre-signed download host: refuses any request that carries an Authorization header.
+fn archivist() -> String {
+    async fn signed(UrlPath(ws): UrlPath<String>, headers: HeaderMap) -> Response {
+        if headers.contains_key("authorization") {
+            return (StatusCode::BAD_REQUEST, "unexpected Authorization header").into_response();
+        }
+        state_named(&format!("hello-{ws}")).into_response()
+    }
+    serve(Router::new().route("/signed/{ws}", get(signed)))
 }
 
 #[test]
 fn tfe_remote_urls_tokens_and_error_statuses() {
-    let host = serve(tfe_router());
+    let host = serve(tfe_router(archivist()));
     let home = tempfile::tempdir().unwrap();
     let url = |ws: &str| format!("remote://{host}/acme/{ws}");
     let with_token = |token: &str| {
@@ -203,6 +225,11 @@ fn tfe_remote_urls_tokens_and_error_statuses() {
     };
 
     assert_value(&lookup(with_token(TFE_TOKEN), &url("web")), "hello-web");
+    // A download URL on another host gets no token.
+    assert_value(
+        &lookup(with_token(TFE_TOKEN), &url("archived")),
+        "hello-archived",
+    );
 
     // Terraform's per-host variable, then the `terraform login` credentials file.
     let mut c = cmd(home.path());
@@ -256,7 +283,7 @@ fn tfe_remote_urls_tokens_and_error_statuses() {
 
 #[test]
 fn tfe_remote_and_cloud_backend_pointers_and_config_plugin() {
-    let host = serve(tfe_router());
+    let host = serve(tfe_router(archivist()));
     let home = tempfile::tempdir().unwrap();
     let run_in = |dir: &Path, env: &[(&str, &str)]| {
         let mut c = cmd(home.path());
