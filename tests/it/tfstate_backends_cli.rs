@@ -307,6 +307,19 @@ fn tfe_remote_and_cloud_backend_pointers_and_config_plugin() {
         &run_in(dir.path(), &[("TF_WORKSPACE", "prod")]),
         "hello-web-prod",
     );
+    // A token written in the backend config beats the environment's.
+    let named = tempfile::tempdir().unwrap();
+    write_pointer(
+        named.path(),
+        serde_json::json!({"type": "remote", "hash": 1, "config": {
+            "hostname": host, "organization": "acme", "token": TFE_TOKEN,
+            "workspaces": {"name": "web", "prefix": null}
+        }}),
+        None,
+    );
+    let mut c = cmd(home.path());
+    c.current_dir(named.path()).env("TFE_TOKEN", "wrong");
+    assert_value(&lookup(c, "."), "hello-web");
     assert_error(
         &run_in(dir.path(), &[]),
         &[
@@ -541,6 +554,18 @@ fn gcs_urls_pointers_tokens_and_error_statuses() {
     let mut c = gcs(Some(GCS_TOKEN));
     c.current_dir(dir.path()).env("TF_WORKSPACE", "prod");
     assert_value(&lookup(c, "."), "hello-gcs-prod");
+    // `access_token` written in the backend config beats GOOGLE_OAUTH_ACCESS_TOKEN.
+    let dir = tempfile::tempdir().unwrap();
+    write_pointer(
+        dir.path(),
+        serde_json::json!({"type": "gcs", "config": {
+            "bucket": "states", "prefix": "app", "access_token": GCS_TOKEN
+        }}),
+        None,
+    );
+    let mut c = gcs(Some("expired"));
+    c.current_dir(dir.path());
+    assert_value(&lookup(c, "."), "hello-gcs");
 
     // Service-account keys: GOOGLE_APPLICATION_CREDENTIALS, and the backend's `credentials`
     // (which beats the environment's file, here one with a key the token endpoint refuses).
@@ -686,7 +711,11 @@ fn azure_router(blobs: HashMap<String, Vec<u8>>) -> Router {
                 "SharedKey {account}:{}",
                 azure_shared_key_signature(AZURE_KEY, &sts).unwrap()
             );
-            auth.to_str().ok() == Some(want.as_str())
+            let auth = auth.to_str().unwrap_or_default();
+            // OAuth (Entra ID) tokens need x-ms-version >= 2017-11-09.
+            auth == want
+                || (auth == "Bearer aad-good-token"
+                    && header("x-ms-version").as_str() >= "2017-11-09")
         } else {
             query.iter().any(|(k, v)| k == "sig" && v == "good")
         };
@@ -751,6 +780,14 @@ fn azurerm_urls_pointers_auth_and_error_statuses() {
     assert_value(
         &lookup(azure(&[("ARM_SAS_TOKEN", "?sv=2021-08-06&sig=good")]), url),
         "hello-azure",
+    );
+    assert_value(
+        &lookup(azure(&[("ARM_ACCESS_TOKEN", "aad-good-token")]), url),
+        "hello-azure",
+    );
+    assert_error(
+        &lookup(azure(&[("ARM_ACCESS_TOKEN", "aad-expired")]), url),
+        &["HTTP 403", "AuthenticationFailed"],
     );
 
     let other_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
