@@ -39,6 +39,26 @@ pub type AwsResult<T> = Result<T, AwsError>;
 pub trait ObjectStore: Send + Sync {
     /// GetObject `s3://bucket/key`, whole body. A missing key is [`AwsErrorKind::NotFound`].
     async fn get_object(&self, bucket: &str, key: &str) -> AwsResult<Vec<u8>>;
+
+    /// GetObject with other credentials than the run's: an s3 backend pointer's `profile` and/or
+    /// `assume_role` (the role is assumed for this read only). Stores that cannot switch
+    /// credentials (test fakes) answer an error.
+    async fn get_object_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        access: &crate::model::tfstate_backend::S3Access,
+    ) -> AwsResult<Vec<u8>> {
+        let _ = access;
+        Err(AwsError {
+            kind: AwsErrorKind::Service,
+            operation: "GetObject",
+            target: format!("s3://{bucket}/{key}"),
+            code: None,
+            message: "this object store cannot switch credentials".into(),
+            request_id: None,
+        })
+    }
 }
 
 /// The SSM parameter types that change how a value is used in a template.

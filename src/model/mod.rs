@@ -1,6 +1,8 @@
 //! Pure types and functions: no I/O, no async, no AWS SDK types.
 //!
 //! - [`tfstate`]: Terraform state (format 4) indexed lazily, and the lookup address grammar.
+//! - [`tfstate_backend`]: where remote states live (s3/gcs/azurerm/remote/cloud pointers, URL
+//!   forms) and the pure parts of reading them (Azure Shared Key, Terraform token names).
 //! - [`revision`]: deploy/rollback decisions (previous revision, in-use checks, desired
 //!   count, RegisterTaskDefinition/CreateService/UpdateService/Tag inputs).
 //! - [`status`]: the `ecspress status` report and its text form.
@@ -32,4 +34,5 @@ pub mod secrets;
 pub mod stages;
 pub mod status;
 pub mod tfstate;
+pub mod tfstate_backend;
 pub mod verify;

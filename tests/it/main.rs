@@ -17,6 +17,9 @@ mod operator_run_cli;
 mod render_aws;
 mod run_cli;
 mod sim_http;
+// Stand-ins for every optional backend (and aws-lc-rs, which `gcs` brings in).
+#[cfg(all(feature = "tfe", feature = "gcs", feature = "azurerm"))]
+mod tfstate_backends_cli;
 mod tfstate_cli;
 mod verify_cli;
 mod watch_cli;
