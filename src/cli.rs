@@ -41,6 +41,11 @@ pub struct GlobalArgs {
     /// When to use colors (NO_COLOR is honoured with `auto`)
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+    /// Show secret values (SecureString parameters, environment values named like
+    /// *PASSWORD*, *TOKEN*, *SECRET*, *KEY* or `mask.env_names`) instead of `***`; Slack
+    /// webhook URLs and tokens stay masked
+    #[arg(long, global = true)]
+    pub show_secrets: bool,
     /// The source commit (default: CODEBUILD_RESOLVED_SOURCE_VERSION, else
     /// `git rev-parse HEAD` in the config's directory)
     #[arg(

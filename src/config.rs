@@ -54,6 +54,7 @@ const TOP_KEYS: &[&str] = &[
     "appspec",
     "ignore",
     "notify",
+    "mask",
 ];
 const PLUGIN_KEYS: &[&str] = &["name", "config", "func_prefix"];
 const TFSTATE_KEYS: &[&str] = &["path", "url", "optional"];
@@ -63,6 +64,7 @@ const CODEDEPLOY_KEYS: &[&str] = &[
     "deployment_config_name",
 ];
 const IGNORE_KEYS: &[&str] = &["tags"];
+const MASK_KEYS: &[&str] = &["env_names"];
 const NOTIFY_KEYS: &[&str] = &["slack", "tag_resources"];
 const SLACK_KEYS: &[&str] = &["webhook_url", "bot_token", "channel", "updates"];
 const SECRET_KEYS: &[&str] = &["env", "ssm", "secretsmanager"];
@@ -107,6 +109,9 @@ pub struct Config {
     /// `notify`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<NotifyConfig>,
+    /// `mask`.
+    #[serde(skip_serializing_if = "MaskConfig::is_empty")]
+    pub mask: MaskConfig,
 }
 
 /// `notify`: where deployments are announced, and deployment metadata tagging.
@@ -218,11 +223,26 @@ pub struct CodeDeployConfig {
     pub deployment_config_name: Option<String>,
 }
 
+/// `mask`: secret hygiene settings (see [`crate::model::secrets`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MaskConfig {
+    /// `mask.env_names`: more environment variable name patterns (`*` globs, any case) whose
+    /// values are masked, on top of `*PASSWORD*`, `*TOKEN*`, `*SECRET*`, `*KEY*`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env_names: Vec<String>,
+}
+
 /// `ignore`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IgnoreConfig {
     /// `ignore.tags`: tag keys neither diffed nor changed (case-sensitive).
     pub tags: Vec<String>,
+}
+
+impl MaskConfig {
+    fn is_empty(&self) -> bool {
+        self.env_names.is_empty()
+    }
 }
 
 impl IgnoreConfig {
@@ -491,6 +511,40 @@ pub fn decode(
             IgnoreConfig { tags }
         }
     };
+    let mask = match non_null(obj.get("mask")) {
+        None => MaskConfig::default(),
+        Some(v) => {
+            let path = ["mask"];
+            let m = as_object(&ctx, v, &path)?;
+            check_keys(&ctx, m, MASK_KEYS, &path)?;
+            let env_names = match non_null(m.get("env_names")) {
+                None => Vec::new(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|t| match t {
+                        Value::String(s) if !s.is_empty() => Ok(s.clone()),
+                        other => Err(ctx.invalid(
+                            &["mask", "env_names"],
+                            format!(
+                                "expected a list of name patterns, found {}",
+                                type_name(other)
+                            ),
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(other) => {
+                    return Err(ctx.invalid(
+                        &["mask", "env_names"],
+                        format!(
+                            "expected a list of name patterns, found {}",
+                            type_name(other)
+                        ),
+                    ));
+                }
+            };
+            MaskConfig { env_names }
+        }
+    };
     let notify = decode_notify(&ctx, obj.get("notify"))?;
     Ok(Config {
         region: opt_string(&ctx, &obj, "region", &[])?,
@@ -509,6 +563,7 @@ pub fn decode(
         appspec: non_null(obj.get("appspec")).cloned(),
         ignore,
         notify,
+        mask,
     })
 }
 
@@ -1000,6 +1055,7 @@ mod tests {
             codedeploy: None,
             appspec: None,
             ignore: IgnoreConfig::default(),
+            mask: MaskConfig::default(),
             notify: None,
         }
     }
@@ -1048,6 +1104,8 @@ appspec:
     - BeforeInstall: fn-before
 ignore:
   tags: [a, "b:c"]
+mask:
+  env_names: ["*_PASS"]
 "#
         );
         let json = format!(
@@ -1067,7 +1125,8 @@ ignore:
     "deployment_group_name": "DgpECS-prod-app",
     "deployment_config_name": "CodeDeployDefault.ECSAllAtOnce"}},
   "appspec": {{"Hooks": [{{"BeforeInstall": "fn-before"}}]}},
-  "ignore": {{"tags": ["a", "b:c"]}}
+  "ignore": {{"tags": ["a", "b:c"]}},
+  "mask": {{"env_names": ["*_PASS"]}}
 }}"#
         );
         let want = Config {
@@ -1114,6 +1173,9 @@ ignore:
                 tags: vec!["a".into(), "b:c".into()],
             },
             notify: None,
+            mask: MaskConfig {
+                env_names: vec!["*_PASS".into()],
+            },
         };
         assert_eq!(load_as(&yaml, "ecspress.yml").unwrap(), want);
         assert_eq!(load_as(&json, "ecspress.json").unwrap(), want);
@@ -1455,6 +1517,8 @@ ignore:
                 Some(2),
             ),
             ("ignore:\n  tags: [1]", "ignore.tags", Some(2)),
+            ("mask:\n  env_names: [1]", "mask.env_names", Some(2)),
+            ("mask:\n  env_names: \"*X*\"", "mask.env_names", Some(2)),
             (
                 "notify:\n  slack:\n    webhook_url: https://hooks.slack.com/x",
                 "notify.slack.webhook_url",

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let settings = GlobalSettings::from_args(&cli.global);
+    ecspress::output::secrets::show_user_secrets(cli.global.show_secrets);
     let printer = settings.printer();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

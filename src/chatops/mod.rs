@@ -55,7 +55,7 @@ async fn resolve_secret(r: &SecretRef, aws: &AwsOptions) -> anyhow::Result<Strin
     let source = r
         .source()
         .context("set exactly one of env, ssm, secretsmanager")?;
-    Ok(match source {
+    let value = match source {
         SecretSource::Env(name) => std::env::var(name)
             .with_context(|| format!("environment variable {name} is not set"))?,
         SecretSource::Ssm(name) => {
@@ -73,7 +73,10 @@ async fn resolve_secret(r: &SecretRef, aws: &AwsOptions) -> anyhow::Result<Strin
                 .await
                 .with_context(|| format!("cannot read secret {id}"))?
         }
-    })
+    };
+    // Signing secrets and bot tokens are credentials: never printed.
+    crate::output::secrets::register_credential(&value);
+    Ok(value)
 }
 
 impl Server {

@@ -203,6 +203,9 @@ pub async fn diff_project(project: &Project, opts: DiffOptions) -> anyhow::Resul
             ),
             None => None,
         };
+        if let Some(l) = &live_td {
+            project.register_secrets(l);
+        }
         let nopts = NormalizeOptions::new(&config.ignore.tags);
         let live_n = live_td
             .as_ref()
@@ -279,7 +282,7 @@ pub async fn run_external(cmd: &str, report: &DiffReport) -> anyhow::Result<()> 
         let local = crate::model::diff::pretty(&side.local);
         for (sub, text) in [("remote", remote), ("local", local)] {
             let p = dir.path.join(sub).join(&name);
-            tokio::fs::write(&p, text)
+            tokio::fs::write(&p, crate::output::secrets::mask(&text))
                 .await
                 .with_context(|| format!("cannot write {}", p.display()))?;
         }

@@ -51,7 +51,11 @@ pub async fn resolve_secret(project: &Project, r: &SecretRef) -> anyhow::Result<
             .await
             .with_context(|| format!("cannot read Secrets Manager secret {id}"))?,
     };
-    Ok(value.trim().to_owned())
+    let value = value.trim().to_owned();
+    // A webhook URL or bot token is a credential: never printed, not even in an error that
+    // quotes the request URL (reqwest errors do).
+    crate::output::secrets::register_credential(&value);
+    Ok(value)
 }
 
 /// The Slack clients of `cfg`: the webhook, then the bot (either or both).

@@ -359,7 +359,18 @@ impl Project {
                 self.config_path.display()
             )
         })?;
-        self.render_definition(path, DefinitionKind::Task).await
+        let td = self.render_definition(path, DefinitionKind::Task).await?;
+        self.register_secrets(&td);
+        Ok(td)
+    }
+
+    /// Register the values of `task_definition`'s secret-named environment entries (default
+    /// patterns + `mask.env_names`) so that no output shows them; see
+    /// [`crate::model::secrets`]. Called for rendered and live task definitions.
+    pub fn register_secrets(&self, task_definition: &Value) {
+        let patterns = crate::model::secrets::name_patterns(&self.config.mask.env_names);
+        let values = crate::model::secrets::secret_environment_values(task_definition, &patterns);
+        crate::output::secrets::register(values.iter().map(String::as_str));
     }
 
     /// Render `service_definition`.

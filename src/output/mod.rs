@@ -18,6 +18,7 @@ mod diff;
 mod error;
 mod fleet;
 mod progress;
+pub mod secrets;
 
 use std::io::{IsTerminal, Write};
 use std::time::SystemTime;
@@ -537,6 +538,7 @@ impl Printer {
     /// Data for stdout, as is (a trailing newline is added when missing).
     /// A closed pipe (`| head`) is not an error.
     pub fn data(&self, text: &str) {
+        let text = &secrets::mask(text);
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         if !text.ends_with('\n') {
@@ -886,7 +888,7 @@ impl Printer {
 
     /// Write one line to stderr; plain timestamped when stderr is not a terminal.
     fn stderr_line(&self, line: &str) {
-        let line = self.prefixed(line);
+        let line = secrets::mask(&self.prefixed(line));
         // A live progress bar is hidden while the line is written, then redrawn below it.
         self.suspend_bars(|| {
             let mut err = std::io::stderr().lock();
@@ -909,7 +911,7 @@ impl Printer {
 
     /// Raw stderr text (multi-line blocks such as error reports); no timestamp.
     pub(crate) fn stderr_block(&self, text: &str) {
-        let text = self.prefixed_block(text);
+        let text = secrets::mask(&self.prefixed_block(text));
         self.suspend_bars(|| {
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(text.as_bytes());

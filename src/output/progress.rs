@@ -203,7 +203,7 @@ impl ProgressView {
                         }
                         bar.set_length(r.desired.max(0) as u64);
                         bar.set_position(r.running.max(0) as u64);
-                        bar.set_message(text);
+                        bar.set_message(super::secrets::mask(&text));
                         // Deployment lines scroll above the bar when their shape changes
                         // (ids, status, rolloutState), not on every count change.
                         let shape: Vec<String> = r

@@ -191,7 +191,8 @@ impl SlackClient {
                 .http
                 .post(url)
                 .header("content-type", "application/json; charset=utf-8")
-                .body(body.to_string());
+                // Slack texts are output too: registered secrets never leave in them.
+                .body(crate::output::secrets::mask(&body.to_string()));
             if let Some(t) = token {
                 req = req.bearer_auth(t);
             }

@@ -48,11 +48,18 @@ impl AwsLookups {
     }
 
     /// GetParameter (decrypted), once per name.
+    /// A `SecureString` value is registered as a secret ([`crate::output::secrets`]): it is
+    /// masked wherever ecspress would print it.
     pub async fn parameter(&self, name: &str) -> AwsResult<Parameter> {
         let cell = cell(&self.parameters, name);
-        cell.get_or_try_init(|| self.ssm.get_parameter(name))
+        let p = cell
+            .get_or_try_init(|| self.ssm.get_parameter(name))
             .await
-            .cloned()
+            .cloned()?;
+        if p.kind == crate::aws::ParameterKind::SecureString {
+            crate::output::secrets::register([p.value.as_str()]);
+        }
+        Ok(p)
     }
 
     /// DescribeSecret's ARN, once per id.

@@ -16,6 +16,7 @@ mod operator_init_cli;
 mod operator_run_cli;
 mod render_aws;
 mod run_cli;
+mod secrets_cli;
 mod sim_http;
 // Stand-ins for every optional backend (and aws-lc-rs, which `gcs` brings in).
 #[cfg(all(feature = "tfe", feature = "gcs", feature = "azurerm"))]

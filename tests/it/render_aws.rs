@@ -258,7 +258,8 @@ async fn ssm_secretsmanager_and_s3_plugin_via_moto() {
     let o = run(bin()
         .current_dir(dir.path())
         .env("AWS_ENDPOINT_URL", moto::endpoint())
-        .args(["render", "taskdef"]));
+        // SecureString values are masked in output unless --show-secrets (secrets_cli.rs).
+        .args(["--show-secrets", "render", "taskdef"]));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["family"], "hello");
