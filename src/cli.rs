@@ -21,7 +21,7 @@ pub struct Cli {
 /// Options shared by every command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Config file (default: ecspress.yml, ecspress.yaml or ecspress.json in the current directory)
+    /// Config file (default: ecspress.yml, .yaml, .json or .jsonnet in the current directory)
     #[arg(long, global = true, env = "ECSPRESS_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// AWS region (overrides the config file's `region` and AWS_REGION)
@@ -81,6 +81,24 @@ pub struct GlobalArgs {
         help_heading = "Deployment metadata"
     )]
     pub meta_note: Option<String>,
+    /// Jsonnet external string variable NAME=VALUE, read with std.extVar('NAME') (repeatable)
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME=VALUE",
+        value_parser = crate::template::parse_ext_var,
+        help_heading = "Jsonnet"
+    )]
+    pub ext_str: Vec<(String, String)>,
+    /// Jsonnet external code variable NAME=CODE, evaluated as Jsonnet (repeatable)
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME=CODE",
+        value_parser = crate::template::parse_ext_var,
+        help_heading = "Jsonnet"
+    )]
+    pub ext_code: Vec<(String, String)>,
 }
 
 /// `--output`
