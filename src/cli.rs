@@ -340,8 +340,8 @@ pub struct DeregisterArgs {
     pub dry_run: bool,
 }
 
-/// `ecspress init`: definition files (JSON, or YAML with `--yaml`) next to the config
-/// (`--config`, else ecspress.yml). Jsonnet output is not supported yet (#8).
+/// `ecspress init`: definition files (JSON, YAML with `--yaml`, Jsonnet with `--jsonnet`) next to
+/// the config (`--config`, else ecspress.yml, or ecspress.jsonnet with `--jsonnet`).
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// The cluster
@@ -359,6 +359,10 @@ pub struct InitArgs {
     /// Write the definition files as YAML (ecs-task-def.yml, ecs-service-def.yml)
     #[arg(long)]
     pub yaml: bool,
+    /// Write the config and definition files as Jsonnet (ecspress.jsonnet,
+    /// ecs-task-def.jsonnet, ecs-service-def.jsonnet)
+    #[arg(long, conflicts_with = "yaml")]
+    pub jsonnet: bool,
 }
 
 /// `ecspress migrate`: the ecspresso config and its definition files, converted.

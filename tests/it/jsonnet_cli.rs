@@ -1,0 +1,227 @@
+//! Jsonnet configs and definitions end to end: imports, `--ext-str`/`--ext-code`, every native
+//! function (SSM and Secrets Manager against moto), tera templates inside Jsonnet strings, and
+//! located errors.
+
+use std::net::TcpListener;
+use std::path::Path;
+
+use crate::support::{bin, code, moto, repo, run, stderr, stdout};
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+const CONFIG: &str = r#"// ecspress.jsonnet
+local env = std.native('env');
+{
+  region: 'us-east-1',
+  cluster: std.native('tfstate')('output.cluster_name') + '-' + std.extVar('stage'),
+  service: 'hello',
+  task_definition: 'defs/ecs-task-def.jsonnet',
+  plugins: [
+    { name: 'tfstate', config: { path: env('STATE_FILE', 'missing.tfstate') } },
+    { name: 'tfstate', func_prefix: 'vpc_', config: { path: 'net.tfstate' } },
+  ],
+}
+"#;
+
+const TASK_DEF: &str = r#"local common = import 'lib/common.libsonnet';
+local tfstate = std.native('tfstate');
+local ssm = std.native('ssm');
+common {
+  family: 'hello-' + std.extVar('stage'),
+  cpu: std.toString(std.extVar('size').cpu),
+  subnets: [s.id for s in tfstate('aws_subnet.private')],
+  retention: tfstate('aws_cloudwatch_log_group.app.retention_in_days'),
+  vpc: std.native('vpc_tfstate')('output.vpc_id'),
+  host: ssm('/jsonnet-it/db/host'),
+  zone: std.native('ssm_list')('/jsonnet-it/zones', 2),
+  secret: std.native('secretsmanager_arn')('jsonnet-it/db'),
+  tag: std.native('must_env')('IMAGE_TAG'),
+  home: std.native('env')('JSONNET_IT_UNSET', 'default'),
+  templated: "{{ ssm(name='/jsonnet-it/db/host') }}:{{ env(name='IMAGE_TAG') }}",
+}
+"#;
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo().join("examples/hello/terraform.tfstate"),
+        dir.path().join("app.tfstate"),
+    )
+    .unwrap();
+    write(
+        dir.path(),
+        "net.tfstate",
+        r#"{"version": 4, "terraform_version": "1.9.0", "serial": 1, "lineage": "n", "outputs": {"vpc_id": {"value": "vpc-net", "type": "string"}}, "resources": []}"#,
+    );
+    write(dir.path(), "ecspress.jsonnet", CONFIG);
+    write(
+        dir.path(),
+        "defs/lib/common.libsonnet",
+        "{ memory: '512', networkMode: 'awsvpc' }\n",
+    );
+    write(dir.path(), "defs/ecs-task-def.jsonnet", TASK_DEF);
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jsonnet_config_and_task_definition_render_with_every_native_function() {
+    let cfg = moto::sdk_config().await;
+    let ssm = aws_sdk_ssm::Client::new(&cfg);
+    for (name, value, kind) in [
+        (
+            "/jsonnet-it/db/host",
+            "db.internal",
+            aws_sdk_ssm::types::ParameterType::String,
+        ),
+        (
+            "/jsonnet-it/zones",
+            "a,b,c",
+            aws_sdk_ssm::types::ParameterType::StringList,
+        ),
+    ] {
+        ssm.put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(kind)
+            .overwrite(true)
+            .send()
+            .await
+            .unwrap();
+    }
+    let sm = aws_sdk_secretsmanager::Client::new(&cfg);
+    let secret_arn = match sm
+        .create_secret()
+        .name("jsonnet-it/db")
+        .secret_string("pw")
+        .send()
+        .await
+    {
+        Ok(out) => out.arn.unwrap(),
+        // Already created by an earlier run against the same moto server.
+        Err(_) => sm
+            .describe_secret()
+            .secret_id("jsonnet-it/db")
+            .send()
+            .await
+            .unwrap()
+            .arn
+            .unwrap(),
+    };
+
+    let dir = project();
+    let o = run(bin()
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", moto::endpoint())
+        .env("STATE_FILE", "app.tfstate")
+        .env("IMAGE_TAG", "v42")
+        .args(["--ext-str", "stage=prod", "--ext-code"])
+        .arg("size={ cpu: 256 }")
+        .args(["render", "config", "taskdef"]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    // `render config taskdef` prints two JSON documents.
+    let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&out)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(docs.len(), 2, "{out}");
+    assert_eq!(docs[0]["cluster"], "hello-prod", "config from Jsonnet");
+    assert_eq!(
+        docs[1],
+        serde_json::json!({
+            "family": "hello-prod",
+            "cpu": "256",
+            "memory": "512",
+            "networkMode": "awsvpc",
+            "subnets": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
+            "retention": 30,
+            "vpc": "vpc-net",
+            "host": "db.internal",
+            "zone": "c",
+            "secret": secret_arn,
+            "tag": "v42",
+            "home": "default",
+            "templated": "db.internal:v42",
+        })
+    );
+
+    // A native function failing: the function, its argument and where.
+    write(
+        dir.path(),
+        "defs/ecs-task-def.jsonnet",
+        "{\n  family: 'x',\n  host: std.native('ssm')('/jsonnet-it/missing'),\n}\n",
+    );
+    let o = run(bin()
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", moto::endpoint())
+        .env("STATE_FILE", "app.tfstate")
+        .args(["--ext-str", "stage=prod", "render", "taskdef"]));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("defs/ecs-task-def.jsonnet:3:9"),
+        "file:line:col in {err}"
+    );
+    assert!(err.contains("ssm('/jsonnet-it/missing')"), "{err}");
+    assert!(err.contains("ParameterNotFound"), "{err}");
+}
+
+#[test]
+fn jsonnet_syntax_error_is_located_and_calls_no_aws() {
+    // Anything listening here would be an AWS call: none may reach it.
+    let endpoint = TcpListener::bind("127.0.0.1:0").unwrap();
+    endpoint.set_nonblocking(true).unwrap();
+    let dir = project();
+    write(
+        dir.path(),
+        "defs/ecs-task-def.jsonnet",
+        "{\n  host: std.native('ssm')('/x'),\n  family: 'x',,\n}\n",
+    );
+    let o = run(bin()
+        .current_dir(dir.path())
+        .env(
+            "AWS_ENDPOINT_URL",
+            format!("http://{}", endpoint.local_addr().unwrap()),
+        )
+        .env("STATE_FILE", "app.tfstate")
+        .args(["--ext-str", "stage=dev", "render", "taskdef"]));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("defs/ecs-task-def.jsonnet:3:15: Jsonnet syntax error"),
+        "{err}"
+    );
+    assert_eq!(stdout(&o), "", "nothing rendered");
+    assert!(
+        matches!(endpoint.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "no AWS request was made"
+    );
+}
+
+#[test]
+fn missing_ext_var_and_bad_flag() {
+    let dir = project();
+    let o = run(bin()
+        .current_dir(dir.path())
+        .env("STATE_FILE", "app.tfstate")
+        .args(["render", "config"]));
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    // jrsonnet keeps no position for `std.extVar(..)`: the field is named instead.
+    assert!(
+        err.contains(
+            "ecspress.jsonnet: external variable is not defined: stage (in field cluster)"
+        ),
+        "{err}"
+    );
+
+    let o = run(bin()
+        .current_dir(dir.path())
+        .args(["--ext-str", "nonsense", "render", "config"]));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("expected NAME=VALUE"), "{}", stderr(&o));
+}
