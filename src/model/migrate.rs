@@ -59,22 +59,51 @@ impl Converted {
     }
 }
 
+/// Which quote characters the tera string literals we write may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quotes {
+    /// Any (`"` first): YAML and JSON templates.
+    Any,
+    /// Jsonnet source. ecspresso (and ecspress) render the *evaluated JSON text*, where a `"`
+    /// inside a string is escaped as `\"`, so tera would see a backslash: literals use `'`
+    /// inside a Jsonnet `"..."` string or `|||` block, and `` ` `` inside `'...'` and verbatim
+    /// strings (where `'` would end the Jsonnet string).
+    Jsonnet,
+}
+
 /// Convert the Go template `src` to tera. `prefixes` are the plugins' `func_prefix`es (the
 /// empty prefix is always tried).
 pub fn convert_template(src: &str, prefixes: &[String]) -> Converted {
+    convert_template_with(src, prefixes, Quotes::Any)
+}
+
+/// [`convert_template`] with a choice of quotes (Jsonnet files: [`Quotes::Jsonnet`]).
+pub fn convert_template_with(src: &str, prefixes: &[String], quotes: Quotes) -> Converted {
+    let strings = match quotes {
+        Quotes::Any => Vec::new(),
+        Quotes::Jsonnet => jsonnet_strings(src),
+    };
+    let text_quote = match quotes {
+        Quotes::Any => '"',
+        Quotes::Jsonnet => '`',
+    };
     let mut out = String::with_capacity(src.len() + src.len() / 8);
     let mut problems = Vec::new();
     let mut rest = src;
     let mut consumed = 0usize;
     while let Some(open) = rest.find("{{") {
-        push_text(&mut out, &rest[..open]);
+        push_text(&mut out, &rest[..open], text_quote);
         let action_start = consumed + open;
         let line = 1 + src[..action_start].matches('\n').count();
         let after = &rest[open..];
         match scan_action(after) {
             Ok((len, action)) => {
                 let original = &after[..len];
-                match convert_action(&action, prefixes) {
+                let converted = convert_action(&action, prefixes).and_then(|text| match quotes {
+                    Quotes::Any => Ok(text),
+                    Quotes::Jsonnet => requote(&text, allowed_quotes(&strings, action_start)),
+                });
+                match converted {
                     Ok(text) => out.push_str(&text),
                     Err(reason) => {
                         out.push_str(original);
@@ -105,25 +134,27 @@ pub fn convert_template(src: &str, prefixes: &[String]) -> Converted {
             }
         }
     }
-    push_text(&mut out, rest);
+    push_text(&mut out, rest, text_quote);
     Converted {
         text: out,
         problems,
     }
 }
 
-/// Plain text: `{%` and `{#` open tera tags, so they are emitted as string expressions; a
-/// trailing `{` would merge with the next action's `{{`.
-fn push_text(out: &mut String, text: &str) {
+/// Plain text: `{%` and `{#` open tera tags, so they are emitted as string expressions (quoted
+/// with `quote`); a trailing `{` would merge with the next action's `{{`.
+fn push_text(out: &mut String, text: &str, quote: char) {
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         let next = chars.peek().map(|(_, n)| *n);
         match (c, next) {
             ('{', Some(n @ ('%' | '#'))) => {
-                out.push_str(&format!("{{{{ \"{{{n}\" }}}}"));
+                out.push_str(&format!("{{{{ {quote}{{{n}{quote} }}}}"));
                 chars.next();
             }
-            ('{', None) if i + 1 == text.len() => out.push_str("{{ \"{\" }}"),
+            ('{', None) if i + 1 == text.len() => {
+                out.push_str(&format!("{{{{ {quote}{{{quote} }}}}"));
+            }
             _ => out.push(c),
         }
     }
@@ -419,6 +450,125 @@ impl Parser<'_> {
     }
 }
 
+/// What kind of Jsonnet string a byte range is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsonnetString {
+    /// `"..."` and `|||` text blocks: `'` is free.
+    Double,
+    /// `'...'`, `@'...'` and `@"..."`: only `` ` `` is safe.
+    Other,
+}
+
+/// The string literals of Jsonnet source `src`: `(start, end, kind)` byte ranges (a small
+/// lexer: comments `//`, `#`, `/* */`; strings `"..."`, `'...'` with escapes, verbatim `@"..."`,
+/// `@'...'` with doubled quotes, and `|||` text blocks, which end at a line starting with
+/// `|||` after white space).
+fn jsonnet_strings(src: &str) -> Vec<(usize, usize, JsonnetString)> {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => i = src[i..].find('\n').map_or(b.len(), |n| i + n),
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                i = src[i..].find('\n').map_or(b.len(), |n| i + n);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = src[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2);
+            }
+            b'|' if src[i..].starts_with("|||") => {
+                let start = i;
+                let body = src[i + 3..].find('\n').map_or(b.len(), |n| i + 3 + n + 1);
+                let mut at = body;
+                let mut end = b.len();
+                while at < b.len() {
+                    let line_end = src[at..].find('\n').map_or(b.len(), |n| at + n);
+                    if src[at..line_end].trim_start().starts_with("|||") {
+                        end = at + src[at..line_end].find("|||").unwrap_or(0) + 3;
+                        break;
+                    }
+                    at = line_end + 1;
+                }
+                out.push((start, end, JsonnetString::Double));
+                i = end;
+            }
+            b'@' if matches!(b.get(i + 1), Some(b'"' | b'\'')) => {
+                let q = b[i + 1];
+                let start = i;
+                let mut j = i + 2;
+                while j < b.len() {
+                    if b[j] == q {
+                        if b.get(j + 1) == Some(&q) {
+                            j += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    j += 1;
+                }
+                out.push((start, (j + 1).min(b.len()), JsonnetString::Other));
+                i = j + 1;
+            }
+            q @ (b'"' | b'\'') => {
+                let start = i;
+                let mut j = i + 1;
+                while j < b.len() && b[j] != q {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                let kind = if q == b'"' {
+                    JsonnetString::Double
+                } else {
+                    JsonnetString::Other
+                };
+                out.push((start, (j + 1).min(b.len()), kind));
+                i = j + 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// The quotes a tera literal may use at byte `offset` of Jsonnet source.
+fn allowed_quotes(strings: &[(usize, usize, JsonnetString)], offset: usize) -> &'static [char] {
+    match strings
+        .iter()
+        .find(|(start, end, _)| *start <= offset && offset < *end)
+    {
+        Some((_, _, JsonnetString::Other)) => &['`'],
+        _ => &['\'', '`'],
+    }
+}
+
+/// Rewrite the string literals of converted tera text to use one of `allowed` quotes. Our own
+/// output has no escapes, so each literal runs from a quote to the next same quote.
+fn requote(text: &str, allowed: &[char]) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(['"', '\'', '`']) {
+        out.push_str(&rest[..i]);
+        let q = rest[i..].chars().next().unwrap_or('"');
+        let body_start = i + q.len_utf8();
+        let Some(len) = rest[body_start..].find(q) else {
+            out.push_str(&rest[i..]);
+            return Ok(out);
+        };
+        let body = &rest[body_start..body_start + len];
+        let quote = allowed.iter().find(|a| !body.contains(**a)).ok_or_else(|| {
+            format!(
+                "the string {q}{body}{q} cannot be quoted inside this Jsonnet string (it needs one of {})",
+                allowed.iter().collect::<String>()
+            )
+        })?;
+        out.push(*quote);
+        out.push_str(body);
+        out.push(*quote);
+        rest = &rest[body_start + len + q.len_utf8()..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// A tera string literal: the first quote character the value does not contain (tera string
 /// literals have no escapes).
 fn tera_string(s: &str) -> Result<String, String> {
@@ -706,6 +856,26 @@ mod tests {
 
     fn conv(src: &str) -> Converted {
         convert_template(src, &["vpc_".to_owned()])
+    }
+
+    #[test]
+    fn jsonnet_quotes_never_close_or_escape_in_the_enclosing_string() {
+        let src = "local x = 'a';\n{\n  // a \"quote' in a comment\n  image: \"nginx:{{ must_env `TAG` }}\",\n  b: 'x-{{ env `A` \"d\" }}',\n  c: |||\n    {{ tfstate `aws_vpc.main.id` }}\n  |||,\n  d: \"{{ env `it's` }}\",\n  e: @'{{ env `V` }}',\n}\n";
+        let got = convert_template_with(src, &[], Quotes::Jsonnet);
+        assert_eq!(got.problems, vec![], "{}", got.text);
+        let want = "local x = 'a';\n{\n  // a \"quote' in a comment\n  image: \"nginx:{{ must_env(name='TAG') }}\",\n  b: 'x-{{ env(name=`A`, default=`d`) }}',\n  c: |||\n    {{ tfstate(addr='aws_vpc.main.id') }}\n  |||,\n  d: \"{{ env(name=`it's`) }}\",\n  e: @'{{ env(name=`V`) }}',\n}\n";
+        assert_eq!(got.text, want);
+        // Nothing fits: left as it was, with the reason.
+        let got = convert_template_with("{ a: '{{ env \"a`b\" }}' }", &[], Quotes::Jsonnet);
+        assert_eq!(got.problems.len(), 1, "{}", got.text);
+        assert!(
+            got.problems[0].reason.contains("cannot be quoted"),
+            "{:?}",
+            got.problems
+        );
+        // `{%` in text is escaped with a backtick literal.
+        let got = convert_template_with("{ a: \"{%\" }", &[], Quotes::Jsonnet);
+        assert_eq!(got.text, "{ a: \"{{ `{%` }}\" }");
     }
 
     #[test]
