@@ -368,7 +368,8 @@ pub struct InitArgs {
 /// `ecspress migrate`: the ecspresso config and its definition files, converted.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
-    /// The ecspresso config (default: ecspresso.yml, .yaml or .json in the current directory)
+    /// The ecspresso config (default: ecspresso.yml, .yaml, .json or .jsonnet in the current
+    /// directory)
     #[arg(long, value_name = "FILE")]
     pub from: Option<std::path::PathBuf>,
     /// Where to write ecspress.yml and the converted definitions (default: an `ecspress`

@@ -529,6 +529,29 @@ fn jsonnet_strings(src: &str) -> Vec<(usize, usize, JsonnetString)> {
     out
 }
 
+/// The files Jsonnet source `src` imports (`import`, `importstr`, `importbin` of a plain string
+/// literal): `(line, path)`.
+pub fn jsonnet_imports(src: &str) -> Vec<(usize, String)> {
+    jsonnet_strings(src)
+        .into_iter()
+        .filter(|(start, _, _)| {
+            let before = src[..*start].trim_end();
+            ["import", "importstr", "importbin"].iter().any(|kw| {
+                before
+                    .strip_suffix(kw)
+                    .is_some_and(|b| !b.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+            })
+        })
+        .filter_map(|(start, end, _)| {
+            let lit = &src[start..end];
+            let inner = lit.strip_prefix('@').unwrap_or(lit);
+            let path = inner.get(1..inner.len().checked_sub(1)?)?;
+            (!path.contains('\\'))
+                .then(|| (1 + src[..start].matches('\n').count(), path.to_owned()))
+        })
+        .collect()
+}
+
 /// The quotes a tera literal may use at byte `offset` of Jsonnet source.
 fn allowed_quotes(strings: &[(usize, usize, JsonnetString)], offset: usize) -> &'static [char] {
     match strings
@@ -695,7 +718,7 @@ const CARRIED: &[&str] = &[
 /// The converted config and what it names.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigPlan {
-    /// `ecspress.yml` text.
+    /// `ecspress.yml` text (`ecspress.jsonnet` text for [`plan_jsonnet_config`]).
     pub yaml: String,
     /// `(path in the ecspresso config, path in ecspress.yml)` of each definition file.
     pub definitions: Vec<(String, String)>,
@@ -825,6 +848,128 @@ pub fn convert_config(src: &str, rebase: &dyn Fn(&str) -> String) -> Result<Conf
     })
 }
 
+/// Plan an ecspresso **Jsonnet** config. The file stays Jsonnet (its locals, imports and native
+/// calls keep working: ecspress has the same native functions) and only its Go template calls
+/// are converted; what a YAML config gets rewritten (paths, dropped keys) is reported instead,
+/// with the value to write, because rewriting Jsonnet code is not a mechanical edit.
+///
+/// `keys` are the top-level fields and `fields` the evaluated `plugins`, `task_definition` and
+/// `service_definition` (those that evaluated without AWS: see [`crate::ops::migrate`]).
+pub fn plan_jsonnet_config(
+    src: &str,
+    keys: &[String],
+    fields: &serde_json::Value,
+    rebase: &dyn Fn(&str) -> String,
+) -> ConfigPlan {
+    let plugins: &[serde_json::Value] = fields
+        .get("plugins")
+        .and_then(|p| p.as_array())
+        .map_or(&[], Vec::as_slice);
+    let prefixes: Vec<String> = plugins
+        .iter()
+        .filter_map(|p| p.get("func_prefix").and_then(|f| f.as_str()))
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let converted = convert_template_with(src, &prefixes, Quotes::Jsonnet);
+    let mut problems = converted.problems.clone();
+    let line_of = |key: &str| {
+        src.lines()
+            .position(|l| {
+                let t = l.trim_start().trim_start_matches(['"', '\'']);
+                t.starts_with(key)
+                    && t[key.len()..]
+                        .trim_start_matches(['"', '\''])
+                        .trim_start()
+                        .starts_with(':')
+            })
+            .map_or(1, |n| n + 1)
+    };
+    // The line of a key, or (for values such as a tfstate path) of the first line holding it.
+    let locate = |key: &str| match line_of(key) {
+        1 => src
+            .lines()
+            .position(|l| l.contains(key))
+            .map_or(1, |n| n + 1),
+        n => n,
+    };
+    let mut left = |key: &str, text: &str, reason: String| {
+        problems.push(Problem {
+            line: locate(key),
+            text: text.to_owned(),
+            reason,
+            left: true,
+        });
+    };
+    for key in keys {
+        match key.as_str() {
+            "required_version" => left(key, key, "remove it: it constrains ecspresso's version, and ecspress would check it against its own".into()),
+            "filter_command" => left(key, key, "remove it: ecspresso v3 removed it; ecspress has no filter command".into()),
+            k if CARRIED.contains(&k) => {}
+            _ => left(key, key, "not an ecspress config key (ecspress will reject it)".into()),
+        }
+    }
+    if keys.iter().any(|k| k == "plugins") && fields.get("plugins").is_none() {
+        left(
+            "plugins",
+            "plugins",
+            "could not be evaluated without AWS and ext vars: check each plugin by hand".into(),
+        );
+    }
+    for plugin in plugins {
+        let name = plugin
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap_or_default();
+        if !PLUGINS.contains(&name) {
+            left(
+                name,
+                &format!("plugin {name}"),
+                "ecspress has no such plugin (tfstate, ssm and secretsmanager only); its functions are left unconverted".into(),
+            );
+            continue;
+        }
+        if name == "tfstate"
+            && let Some(p) = plugin.pointer("/config/path").and_then(|p| p.as_str())
+            && !p.contains("{{")
+            && rebase(p) != p
+        {
+            left(
+                p,
+                p,
+                format!(
+                    "the tfstate path is relative to the config: write '{}' here",
+                    rebase(p)
+                ),
+            );
+        }
+    }
+    let mut definitions = Vec::new();
+    for key in ["service_definition", "task_definition"] {
+        if let Some(p) = fields.get(key).and_then(|p| p.as_str()) {
+            let target = definition_target(p);
+            if target != p {
+                left(
+                    key,
+                    p,
+                    format!("the file is copied to '{target}': write that here"),
+                );
+            }
+            definitions.push((p.to_owned(), target));
+        }
+    }
+    ConfigPlan {
+        yaml: format!(
+            "// Converted from an ecspresso config by `ecspress migrate`.\n{}",
+            converted.text
+        ),
+        definitions,
+        prefixes,
+        converted: converted.converted(),
+        problems,
+    }
+}
+
 /// Where a definition file goes, relative to the output directory: the same relative path
 /// when it stays inside the config's directory, else its file name.
 pub fn definition_target(path: &str) -> String {
@@ -876,6 +1021,71 @@ mod tests {
         // `{%` in text is escaped with a backtick literal.
         let got = convert_template_with("{ a: \"{%\" }", &[], Quotes::Jsonnet);
         assert_eq!(got.text, "{ a: \"{{ `{%` }}\" }");
+    }
+
+    #[test]
+    fn jsonnet_imports_are_found_outside_comments() {
+        let src = "local a = import 'a.libsonnet';\n// import 'commented.libsonnet'\nlocal b = importstr \"b.txt\";\nlocal c = (import @'c.libsonnet');\n{ important: 'x.libsonnet', d: myimport 'no' }\n";
+        assert_eq!(
+            jsonnet_imports(src),
+            vec![
+                (1, "a.libsonnet".to_owned()),
+                (3, "b.txt".to_owned()),
+                (4, "c.libsonnet".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn jsonnet_config_plan_reports_edits() {
+        let src = "{\n  required_version: '>= 2',\n  cluster: \"{{ env `C` }}\",\n  filter_command: 'peco',\n  task_definition: '../td.jsonnet',\n  service_definition: 'sd.json',\n  plugins: [\n    { name: 'tfstate', func_prefix: 'n_', config: { path: 'x.tfstate' } },\n    { name: 'cloudformation' },\n  ],\n}\n";
+        let keys: Vec<String> = [
+            "required_version",
+            "cluster",
+            "filter_command",
+            "task_definition",
+            "service_definition",
+            "plugins",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let fields = serde_json::json!({
+            "task_definition": "../td.jsonnet",
+            "service_definition": "sd.json",
+            "plugins": [{"name": "tfstate", "func_prefix": "n_", "config": {"path": "x.tfstate"}},
+                        {"name": "cloudformation"}],
+        });
+        let plan = plan_jsonnet_config(src, &keys, &fields, &|p| format!("../{p}"));
+        assert_eq!(plan.prefixes, vec!["n_".to_owned()]);
+        assert_eq!(
+            plan.definitions,
+            vec![
+                ("sd.json".to_owned(), "sd.json".to_owned()),
+                ("../td.jsonnet".to_owned(), "td.jsonnet".to_owned()),
+            ]
+        );
+        assert!(
+            plan.yaml.contains("cluster: \"{{ env(name='C') }}\""),
+            "{}",
+            plan.yaml
+        );
+        let lines: Vec<(usize, &str)> = plan
+            .problems
+            .iter()
+            .map(|p| (p.line, p.text.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (2, "required_version"),
+                (4, "filter_command"),
+                (8, "x.tfstate"),
+                (9, "plugin cloudformation"),
+                (5, "../td.jsonnet"),
+            ]
+        );
+        assert!(plan.problems.iter().all(|p| p.left));
+        assert!(plan.problems[2].reason.contains("'../x.tfstate'"));
     }
 
     #[test]

@@ -301,6 +301,9 @@ pub(super) enum Output<'a> {
         required: &'a [&'a str],
         optional: &'a [&'a str],
     },
+    /// `{"keys": [every top-level field], "fields": {the given fields that evaluate}}`
+    /// (`ecspress migrate`, which must not call AWS).
+    Outline(&'a [&'a str]),
 }
 
 /// Evaluate `source` to JSON text. Synchronous: call it on the blocking pool.
@@ -345,16 +348,35 @@ pub(super) fn evaluate(
         .map_err(located)?;
     match output {
         Output::Whole => Ok(state.manifest(value).map_err(located)?.to_string()),
+        Output::Outline(names) => {
+            let Val::Obj(obj) = &value else {
+                return Err(not_an_object(source, &value));
+            };
+            let keys: Vec<String> = obj.fields().iter().map(|k| k.to_string()).collect();
+            let mut fields = Vec::new();
+            for name in names {
+                let key: IStr = (*name).into();
+                let manifested = state.run_in_state(|| {
+                    obj.get(key)
+                        .and_then(|v| v.map(|v| state.manifest(v)).transpose())
+                });
+                if let Ok(Some(text)) = manifested {
+                    fields.push(format!(
+                        "{}: {}",
+                        serde_json::Value::String((*name).to_owned()),
+                        text
+                    ));
+                }
+            }
+            Ok(format!(
+                "{{\"keys\": {}, \"fields\": {{\n{}\n}}}}",
+                serde_json::Value::from(keys),
+                fields.join(",\n")
+            ))
+        }
         Output::Fields { required, optional } => {
             let Val::Obj(obj) = &value else {
-                return Err(TemplateError::whole_file(
-                    &source.display,
-                    TemplateErrorKind::Format,
-                    format!(
-                        "a config must evaluate to an object, got {}",
-                        value.value_type()
-                    ),
-                ));
+                return Err(not_an_object(source, &value));
             };
             let mut fields = Vec::new();
             for (name, must) in required
@@ -385,6 +407,17 @@ pub(super) fn evaluate(
             Ok(format!("{{\n{}\n}}", fields.join(",\n")))
         }
     }
+}
+
+fn not_an_object(source: &Source, value: &Val) -> TemplateError {
+    TemplateError::whole_file(
+        &source.display,
+        TemplateErrorKind::Format,
+        format!(
+            "a config must evaluate to an object, got {}",
+            value.value_type()
+        ),
+    )
 }
 
 /// 1-based `(line, column)` of byte `offset` in `text` (columns count characters).

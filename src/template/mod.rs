@@ -349,6 +349,38 @@ impl Engine {
         }
     }
 
+    /// The top-level field names of the Jsonnet config `path`, and those of `fields` that
+    /// evaluate: `(keys, {field: value})`. Synchronous, for `ecspress migrate`: use an engine
+    /// without AWS functions (its natives would block on AWS).
+    pub fn outline_jsonnet(
+        &self,
+        path: &Path,
+        display: &str,
+        text: String,
+        cwd: &Path,
+        fields: &[&str],
+    ) -> Result<(Vec<String>, serde_json::Value), TemplateError> {
+        let source = jsonnet::Source {
+            path: path.to_path_buf(),
+            display: display.to_owned(),
+            text,
+            cwd: cwd.to_path_buf(),
+        };
+        let json = jsonnet::evaluate(&self.natives, &source, jsonnet::Output::Outline(fields))?;
+        let mut value: serde_json::Value = serde_json::from_str(&json).map_err(|e| {
+            TemplateError::whole_file(display, TemplateErrorKind::Format, e.to_string())
+        })?;
+        let keys = value["keys"]
+            .as_array()
+            .map(|k| {
+                k.iter()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((keys, value["fields"].take()))
+    }
+
     /// Add a hint to tera's "Unknown function `x`": the closest function we have, or that
     /// plugin functions need a `plugins` entry.
     fn with_function_hint(&self, mut err: TemplateError) -> TemplateError {

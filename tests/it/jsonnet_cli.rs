@@ -225,3 +225,99 @@ fn missing_ext_var_and_bad_flag() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("expected NAME=VALUE"), "{}", stderr(&o));
 }
+
+/// An ecspresso Jsonnet project: config, a definition that imports a library, Go template
+/// calls (backtick strings: the only ones that survive ecspresso's JSON text) inside `"..."`
+/// and `'...'` strings.
+fn ecspresso_jsonnet_project(plugin_path: &str, extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let proj = dir.path().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::copy(
+        repo().join("examples/hello/terraform.tfstate"),
+        proj.join("terraform.tfstate"),
+    )
+    .unwrap();
+    write(
+        &proj,
+        "ecspresso.jsonnet",
+        &format!(
+            "local env = std.native('env');\n{{\n  region: 'us-east-1',\n  cluster: 'c',\n{extra}  task_definition: 'ecs-task-def.jsonnet',\n  plugins: [{{ name: 'tfstate', config: {{ path: {plugin_path} }} }}],\n}}\n"
+        ),
+    );
+    write(
+        &proj,
+        "ecs-task-def.jsonnet",
+        "local common = import 'lib/common.libsonnet';\nlocal tfstate = std.native('tfstate');\ncommon {\n  family: \"{{ must_env `FAMILY` }}\",\n  subnets: [s.id for s in tfstate('aws_subnet.private')],\n  containerDefinitions: [{ name: 'app', image: 'nginx:{{ env `IMAGE_TAG` `latest` }}' }],\n}\n",
+    );
+    write(
+        &proj,
+        "lib/common.libsonnet",
+        "{ cpu: \"{{ env `CPU` `256` }}\" }\n",
+    );
+    dir
+}
+
+#[test]
+fn migrate_ecspresso_jsonnet_project_then_render() {
+    let dir = ecspresso_jsonnet_project("std.native('must_env')('STATE')", "");
+    let proj = dir.path().join("proj");
+    let state = proj.join("terraform.tfstate");
+    let o = run(bin().current_dir(&proj).env("STATE", &state).args([
+        "migrate",
+        "--from",
+        "ecspresso.jsonnet",
+    ]));
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = proj.join("ecspress");
+    let task = std::fs::read_to_string(out.join("ecs-task-def.jsonnet")).unwrap();
+    assert!(
+        task.contains("family: \"{{ must_env(name='FAMILY') }}\""),
+        "{task}"
+    );
+    assert!(
+        task.contains("image: 'nginx:{{ env(name=`IMAGE_TAG`, default=`latest`) }}'"),
+        "{task}"
+    );
+    let lib = std::fs::read_to_string(out.join("lib/common.libsonnet")).unwrap();
+    assert_eq!(lib, "{ cpu: \"{{ env(name='CPU', default='256') }}\" }\n");
+    let config = std::fs::read_to_string(out.join("ecspress.jsonnet")).unwrap();
+    assert!(
+        config.contains("std.native('must_env')('STATE')"),
+        "{config}"
+    );
+
+    let o = run(bin()
+        .current_dir(&proj)
+        .env("STATE", &state)
+        .env("FAMILY", "fam")
+        .args(["--config", "ecspress/ecspress.jsonnet", "render", "taskdef"]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "cpu": "256",
+            "family": "fam",
+            "subnets": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
+            "containerDefinitions": [{"name": "app", "image": "nginx:latest"}],
+        })
+    );
+}
+
+#[test]
+fn migrate_jsonnet_config_reports_what_to_edit() {
+    let dir = ecspresso_jsonnet_project("'terraform.tfstate'", "  required_version: '>= 2',\n");
+    let proj = dir.path().join("proj");
+    let o = run(bin()
+        .current_dir(&proj)
+        .args(["migrate", "--from", "ecspresso.jsonnet"]));
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(
+        all.contains("write '../terraform.tfstate' here"),
+        "the rebased tfstate path: {all}"
+    );
+    assert!(all.contains("required_version"), "{all}");
+    assert!(proj.join("ecspress/ecspress.jsonnet").is_file());
+}
