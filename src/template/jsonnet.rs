@@ -716,6 +716,64 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn aws_natives_check_their_arguments_and_share_the_cache() {
+        use crate::template::Engine;
+        use crate::template::testing::Fakes;
+        let fakes = Fakes::standard();
+        let lookups = Arc::new(AwsLookups::new(&fakes.clients()));
+        let mut engine = Engine::new(Arc::new(env_of(&[])));
+        engine.register_ssm("", Arc::clone(&lookups));
+        engine.register_ssm("p_", Arc::clone(&lookups));
+        engine.register_secretsmanager("", lookups);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.jsonnet");
+        let eval = |text: &str| {
+            engine.evaluate_jsonnet(&file, "t.jsonnet", text.to_owned(), dir.path(), None)
+        };
+        let ok = eval(
+            "{ a: std.native('ssm')('/app/db/host'), b: std.native('p_ssm')('/app/db/host'), \
+             c: std.native('p_ssm_list')('/app/hosts', 0), \
+             d: std.native('secretsmanager_arn')('app/db') }",
+        )
+        .await
+        .unwrap();
+        let v: Value = serde_json::from_str(&ok).unwrap();
+        assert_eq!(v["a"], "db.internal");
+        assert_eq!(v["b"], "db.internal");
+        assert_eq!(v["c"], "a.internal");
+        assert!(v["d"].as_str().unwrap().ends_with(":secret:app/db-AbCdEf"));
+        assert_eq!(fakes.ssm.calls(), 2, "one call per name, across prefixes");
+
+        let cases = [
+            (
+                "std.native('p_ssm')('/app/hosts')",
+                "p_ssm('/app/hosts'): the parameter is a StringList; use p_ssm_list(name, index)",
+            ),
+            (
+                "std.native('ssm_list')('/app/db/host', 0)",
+                "ssm_list('/app/db/host', 0): the parameter is a String, not a StringList",
+            ),
+            (
+                "std.native('ssm_list')('/app/hosts', 2)",
+                "ssm_list('/app/hosts', 2): index out of range (2 elements)",
+            ),
+            (
+                "std.native('ssm_list')('/app/hosts', 0.5)",
+                "ssm_list('/app/hosts'): argument `index` must be a non-negative integer, got 0.5",
+            ),
+            (
+                "std.native('secretsmanager_arn')('nope')",
+                "secretsmanager_arn('nope'): ",
+            ),
+        ];
+        for (expr, want) in cases {
+            let err = eval(&format!("{{\n  x: {expr},\n}}")).await.unwrap_err();
+            assert!(err.message.starts_with(want), "{expr}: {err}");
+            assert_eq!((err.line, err.column), (Some(2), Some(6)), "{expr}: {err}");
+        }
+    }
+
     #[test]
     fn ext_code_errors_are_reported() {
         let mut n = natives(&[]);
