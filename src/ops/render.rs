@@ -783,8 +783,8 @@ mod tests {
         let msg = format!("{err:#}");
         assert!(
             msg.contains(
-                "ecspress.jsonnet: `plugins`: native is not defined: ssm; native functions here: \
-                 env, must_env"
+                "ecspress.jsonnet:1:48: `plugins`: native is not defined: ssm; native functions \
+                 here: env, must_env"
             ),
             "{msg}"
         );

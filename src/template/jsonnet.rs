@@ -420,6 +420,22 @@ fn not_an_object(source: &Source, value: &Val) -> TemplateError {
     )
 }
 
+/// The byte offset of the first `std.{function}('name')` (or `"name"`, or without `std.`) in
+/// `text`.
+fn find_call(text: &str, function: &str, name: &str) -> Option<usize> {
+    ['\'', '"']
+        .iter()
+        .filter_map(|q| text.find(&format!("{function}({q}{name}{q})")))
+        .min()
+        .map(|at| {
+            if text[..at].ends_with("std.") {
+                at - 4
+            } else {
+                at
+            }
+        })
+}
+
 /// 1-based `(line, column)` of byte `offset` in `text` (columns count characters).
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut end = offset.min(text.len());
@@ -490,7 +506,28 @@ fn to_template_error(
         if !path.is_empty() {
             message.push_str(&format!(" (in field {})", path.join(".")));
         }
-        return TemplateError::whole_file(&source.display, TemplateErrorKind::Render, message);
+        // For an undefined ext var or native, the call naming it in the file is the spot.
+        let call = match err.error() {
+            JsonnetError::UndefinedExternalVariable(name) => {
+                find_call(&source.text, "extVar", name)
+            }
+            JsonnetError::UndefinedExternalFunction(name) => {
+                find_call(&source.text, "native", name)
+            }
+            _ => None,
+        };
+        let Some(offset) = call else {
+            return TemplateError::whole_file(&source.display, TemplateErrorKind::Render, message);
+        };
+        let (line, column) = line_col(&source.text, offset);
+        return TemplateError {
+            file: source.display.clone(),
+            line: Some(line),
+            column: Some(column),
+            kind: TemplateErrorKind::Render,
+            message,
+            snippet: line_snippet(&source.text, line, column),
+        };
     };
     let file_text = state.get_source(&loc.0);
     let (line, column) = file_text.as_ref().map(|t| line_col(t, loc.1)).unzip();

@@ -211,10 +211,11 @@ fn missing_ext_var_and_bad_flag() {
         .args(["render", "config"]));
     assert_eq!(code(&o), 2);
     let err = stderr(&o);
-    // jrsonnet keeps no position for `std.extVar(..)`: the field is named instead.
+    // jrsonnet keeps no position for `std.extVar(..)`: the call naming the variable is
+    // located in the file, and the field is named.
     assert!(
         err.contains(
-            "ecspress.jsonnet: external variable is not defined: stage (in field cluster)"
+            "ecspress.jsonnet:5:65: external variable is not defined: stage (in field cluster)"
         ),
         "{err}"
     );
