@@ -74,10 +74,11 @@ pub(super) struct Natives {
     pub env: Arc<dyn EnvSource>,
     /// `(func_prefix, state)`.
     pub tfstates: Vec<(String, Arc<TfState>)>,
-    /// `func_prefix` of every SSM function set.
+    /// `(func_prefix, cache)` of every SSM function set (`ssm`, `ssm_list`).
     pub ssm: Vec<(String, Arc<AwsLookups>)>,
-    /// `func_prefix` of every Secrets Manager function set.
+    /// `(func_prefix, cache)` of every Secrets Manager function set.
     pub secrets: Vec<(String, Arc<AwsLookups>)>,
+    /// `--ext-str` / `--ext-code`.
     pub ext: ExtVars,
 }
 
