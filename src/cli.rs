@@ -21,9 +21,11 @@ pub struct Cli {
 /// Options shared by every command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Config file (default: ecspress.yml, .yaml, .json or .jsonnet in the current directory)
+    /// Config file (default: ecspress.yml, .yaml, .json or .jsonnet in the current directory).
+    /// `deploy`, `diff`, `wait` and `status` take it several times and/or as a quoted glob
+    /// (`'services/*/ecspress.yml'`): one run for many services
     #[arg(long, global = true, env = "ECSPRESS_CONFIG", value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    pub config: Vec<PathBuf>,
     /// AWS region (overrides the config file's `region` and AWS_REGION)
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
@@ -168,6 +170,8 @@ pub enum Command {
     Scale(ScaleArgs),
     /// Start a new deployment of the running task definition (fresh tasks) and watch it
     Refresh(RefreshArgs),
+    /// Run one-off tasks (RunTask), stream their logs, exit with the container's exit code
+    Run(RunArgs),
 }
 
 /// `ecspress diff`
@@ -182,6 +186,9 @@ pub struct DiffArgs {
     /// Error (instead of warning) when a field in the files is unknown to the AWS API model
     #[arg(long)]
     pub strict: bool,
+    /// Many services in one run.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// How long and how often to watch a deployment.
@@ -255,6 +262,31 @@ pub struct DeployArgs {
     /// Auto scaling flags.
     #[command(flatten)]
     pub auto_scaling: AutoScalingArgs,
+    /// Many services in one run.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// Flags of a run over several `--config`s (`deploy`, `diff`, `wait`, `status`).
+#[derive(Debug, Args, Clone)]
+pub struct FleetArgs {
+    /// With several configs: how many services are processed at once
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 4,
+        help_heading = "Several configs"
+    )]
+    pub concurrency: usize,
+    /// With several configs: ECS and CodeDeploy API calls per second shared by all services
+    /// (bursts of the same size); throttling still backs off
+    #[arg(
+        long,
+        value_name = "RPS",
+        default_value_t = 10.0,
+        help_heading = "Several configs"
+    )]
+    pub max_api_rps: f64,
 }
 
 /// `ecspress notify`
@@ -310,6 +342,9 @@ pub struct StatusArgs {
     /// How many recent service events to show
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub events: usize,
+    /// Many services in one run.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `ecspress revisions` (a table; `--output json` gives one `revisions` record)
@@ -387,6 +422,9 @@ pub struct WaitArgs {
     /// Watch settings.
     #[command(flatten)]
     pub watch: WatchArgs,
+    /// Many services in one run.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `ecspress continue`
@@ -568,3 +606,56 @@ pub struct RefreshArgs {
 /// `ecspress verify`
 #[derive(Debug, Args)]
 pub struct VerifyArgs {}
+
+/// `ecspress run --wait-until`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunWaitUntil {
+    /// Every task is RUNNING (exit 0)
+    Running,
+    /// Every task is STOPPED (exit: the watched container's exit code)
+    Stopped,
+}
+
+/// `ecspress run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// RunTask `overrides` as JSON (camelCase: containerOverrides, cpu, memory, taskRoleArn, ...)
+    #[arg(long, value_name = "JSON", conflicts_with = "overrides_file")]
+    pub overrides: Option<String>,
+    /// Read `--overrides` from this file (JSON)
+    #[arg(long, value_name = "FILE")]
+    pub overrides_file: Option<std::path::PathBuf>,
+    /// Number of tasks to start (1..=10)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub count: u32,
+    /// Wait until every task is RUNNING, or STOPPED
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "stopped")]
+    pub wait_until: RunWaitUntil,
+    /// The container whose exit code (and logs) count (default: the first essential one)
+    #[arg(long, value_name = "NAME")]
+    pub watch_container: Option<String>,
+    /// Print the task ARNs and exit 0 without waiting
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Run this revision of the family (no render, no register)
+    #[arg(long, value_name = "N", conflicts_with = "latest_task_definition")]
+    pub revision: Option<u32>,
+    /// Run the newest ACTIVE revision of the family (no render, no register)
+    #[arg(long)]
+    pub latest_task_definition: bool,
+    /// RunTask `startedBy`
+    #[arg(long, value_name = "S")]
+    pub started_by: Option<String>,
+    /// Don't stream the watched container's CloudWatch logs
+    #[arg(long)]
+    pub no_logs: bool,
+    /// Read everything and print what would be sent; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Give up waiting after this long (default: the config's `timeout`); the tasks keep running
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Time between polls
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub poll_interval: String,
+}

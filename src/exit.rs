@@ -6,8 +6,10 @@
 use std::fmt;
 
 /// The outcome of a command, as the process exit code reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// Serialized (the JSON verdict's `status`) as its snake_case name: `success`, ...,
+/// `task_exited`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ExitStatus {
     /// 0: the command did what was asked.
     Success,
@@ -26,6 +28,18 @@ pub enum ExitStatus {
     Superseded,
     /// 130: interrupted (Ctrl-C).
     Interrupted,
+    /// `ecspress run`: the one-off task stopped and its watched container exited with this
+    /// non-zero code (1..=255; codes outside 0..=255 are clamped by `model::run`). ecspresso
+    /// also exits with the container's code, so scripts keep working; the JSON verdict's
+    /// `status: task_exited` tells it apart from ecspress's own codes. Not in [`Self::ALL`]:
+    /// its number is the task's, not ecspress's.
+    TaskExited(u8),
+}
+
+impl serde::Serialize for ExitStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
 }
 
 impl ExitStatus {
@@ -40,6 +54,22 @@ impl ExitStatus {
             ExitStatus::TimedOut => 5,
             ExitStatus::Superseded => 6,
             ExitStatus::Interrupted => 130,
+            ExitStatus::TaskExited(n) => n,
+        }
+    }
+
+    /// The snake_case name (the JSON verdict's `status`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ExitStatus::Success => "success",
+            ExitStatus::Negative => "negative",
+            ExitStatus::Error => "error",
+            ExitStatus::RolledBack => "rolled_back",
+            ExitStatus::FailedNotRolledBack => "failed_not_rolled_back",
+            ExitStatus::TimedOut => "timed_out",
+            ExitStatus::Superseded => "superseded",
+            ExitStatus::Interrupted => "interrupted",
+            ExitStatus::TaskExited(_) => "task_exited",
         }
     }
 
@@ -66,6 +96,7 @@ impl ExitStatus {
             ExitStatus::TimedOut => "timed out; deployment still in progress",
             ExitStatus::Superseded => "superseded by another deployment",
             ExitStatus::Interrupted => "interrupted",
+            ExitStatus::TaskExited(_) => "ecspress run: the task's container exit code",
         }
     }
 }
@@ -93,5 +124,35 @@ mod tests {
         let mut dedup = codes.clone();
         dedup.dedup();
         assert_eq!(dedup.len(), codes.len());
+    }
+
+    #[test]
+    fn serialized_names_are_snake_case() {
+        let names: Vec<String> = ExitStatus::ALL
+            .iter()
+            .chain([ExitStatus::TaskExited(3)].iter())
+            .map(|s| {
+                serde_json::to_value(s)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "success",
+                "negative",
+                "error",
+                "rolled_back",
+                "failed_not_rolled_back",
+                "timed_out",
+                "superseded",
+                "interrupted",
+                "task_exited"
+            ]
+        );
+        assert_eq!(ExitStatus::TaskExited(3).code(), 3);
     }
 }

@@ -20,6 +20,8 @@ pub struct GlobalSettings {
     pub color: ColorChoice,
     /// `--meta-*`.
     pub metadata: crate::model::metadata::MetadataOverrides,
+    /// Every `--config` as given (globs unexpanded); `project.config_path` is the first.
+    pub configs: Vec<std::path::PathBuf>,
 }
 
 impl GlobalSettings {
@@ -28,7 +30,7 @@ impl GlobalSettings {
         let non_empty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
         GlobalSettings {
             project: ProjectOptions {
-                config_path: args.config.clone(),
+                config_path: args.config.first().cloned(),
                 aws: AwsOptions {
                     profile: non_empty(&args.profile),
                     region: non_empty(&args.region),
@@ -55,7 +57,64 @@ impl GlobalSettings {
                 build_url: non_empty(&args.meta_url),
                 note: non_empty(&args.meta_note),
             },
+            configs: args.config.clone(),
         }
+    }
+
+    /// The configs of this run: globs expanded (sorted matches; quoted globs reach us
+    /// unexpanded), each file once in the order given. Empty: the default config.
+    pub fn config_list(&self) -> anyhow::Result<Vec<std::path::PathBuf>> {
+        use crate::model::fleet::{dedup_configs, is_glob};
+        let mut out = Vec::new();
+        for given in &self.configs {
+            let text = given.to_string_lossy();
+            if !is_glob(&text) {
+                out.push(given.clone());
+                continue;
+            }
+            let matches = glob::glob(&text)
+                .map_err(|e| anyhow::anyhow!("--config {text}: invalid glob: {e}"))?;
+            let mut found = Vec::new();
+            for m in matches {
+                let path = m.map_err(|e| anyhow::anyhow!("--config {text}: {e}"))?;
+                if path.is_file() {
+                    found.push(path);
+                }
+            }
+            if found.is_empty() {
+                anyhow::bail!("--config {text}: no file matches");
+            }
+            found.sort();
+            out.extend(found);
+        }
+        Ok(dedup_configs(out))
+    }
+
+    /// For commands that take one config: the settings with globs resolved, or a clear error
+    /// when the run names several (exit 2).
+    pub fn single_config(&self, command: &str) -> anyhow::Result<GlobalSettings> {
+        let list = self.config_list()?;
+        if list.len() > 1 {
+            anyhow::bail!(
+                "`{command}` takes one --config, got {}: {} (several configs: `deploy`, `diff`, `wait`, `status`)",
+                list.len(),
+                list.iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        let mut one = self.clone();
+        one.project.config_path = list.into_iter().next();
+        Ok(one)
+    }
+
+    /// These settings for one config of a multi-config run.
+    pub fn for_config(&self, path: &std::path::Path) -> GlobalSettings {
+        let mut one = self.clone();
+        one.project.config_path = Some(path.to_path_buf());
+        one.configs = vec![path.to_path_buf()];
+        one
     }
 
     /// The printer these settings ask for.
@@ -158,6 +217,40 @@ impl WatchSettings {
             poll_interval,
             wait_until,
         })
+    }
+}
+
+/// `--concurrency` / `--max-api-rps`, validated.
+#[derive(Debug, Clone, Copy)]
+pub struct FleetSettings {
+    /// Services processed at once (≥ 1).
+    pub concurrency: usize,
+    /// Shared ECS/CodeDeploy calls per second (> 0).
+    pub max_api_rps: f64,
+}
+
+impl FleetSettings {
+    /// Validate the flags.
+    pub fn from_args(args: &crate::cli::FleetArgs) -> anyhow::Result<Self> {
+        if args.concurrency == 0 {
+            anyhow::bail!("--concurrency 0: expected at least 1");
+        }
+        if !(args.max_api_rps.is_finite() && args.max_api_rps > 0.0) {
+            anyhow::bail!("--max-api-rps {}: expected a rate > 0", args.max_api_rps);
+        }
+        Ok(FleetSettings {
+            concurrency: args.concurrency,
+            max_api_rps: args.max_api_rps,
+        })
+    }
+
+    /// The run's one limiter: `max_api_rps` per second, bursts of one second's worth.
+    pub fn limiter(&self) -> std::sync::Arc<crate::aws::ratelimit::RateLimiter> {
+        let burst = self.max_api_rps.ceil().clamp(1.0, f64::from(u32::MAX)) as u32;
+        std::sync::Arc::new(crate::aws::ratelimit::RateLimiter::new(
+            self.max_api_rps,
+            burst,
+        ))
     }
 }
 

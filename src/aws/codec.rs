@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use aws_sdk_ecs::operation::create_service::CreateServiceInput;
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
+use aws_sdk_ecs::operation::run_task::RunTaskInput;
 use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
 
 /// awsJson1_1 settings: member names (ignore `@jsonName`), epoch-seconds timestamps.
@@ -86,6 +87,19 @@ pub fn update_service_input(v: &Value) -> Result<UpdateServiceInput, CodecError>
     parse("UpdateServiceInput", v, |d| {
         UpdateServiceInput::deserialize(d)
     })
+}
+
+/// `RunTaskInput` from a RunTask document (`ecspress run`).
+pub fn run_task_input(v: &Value) -> Result<RunTaskInput, CodecError> {
+    parse("RunTaskInput", v, |d| RunTaskInput::deserialize(d))
+}
+
+/// Fields of a RunTask document the SDK model does not know (e.g. a misspelt
+/// `overrides.containerOverrides[0].comand`), by path. A document that does not even parse
+/// reports its codec error instead.
+pub fn unknown_run_task_fields(v: &Value) -> Result<Vec<String>, CodecError> {
+    let input = run_task_input(v)?;
+    Ok(unknown_fields(v, &to_json(&input), &[]))
 }
 
 /// Read-only keys allowed in files (users paste `describe-*` output); one list for the whole

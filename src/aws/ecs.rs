@@ -82,6 +82,20 @@ pub trait EcsApi: Send + Sync {
     async fn list_tasks(&self, cluster: &str, filter: &TaskFilter) -> AwsResult<Vec<String>>;
     /// DescribeTasks (≤ 100 per call; more are batched).
     async fn describe_tasks(&self, cluster: &str, arns: &[String]) -> AwsResult<Vec<Value>>;
+    /// RunTask from a RunTask input (`cluster`, `taskDefinition`, `count`, `overrides`, ...):
+    /// `{"tasks": [...], "failures": [{"arn", "reason", "detail"}]}` as ECS answers (a
+    /// placement failure is not an API error; the caller decides). Test doubles that never
+    /// run tasks inherit a refusal.
+    async fn run_task(&self, input: &Value) -> AwsResult<Value> {
+        Err(super::AwsError {
+            kind: super::AwsErrorKind::Service,
+            operation: "RunTask",
+            target: str_field(input, "taskDefinition").to_owned(),
+            code: None,
+            message: "not implemented by this client".into(),
+            request_id: None,
+        })
+    }
     /// DeleteTaskDefinitions (≤ 10 per call; more are batched): `failures[]` as
     /// `(arn, reason)` (ECS deletes only INACTIVE revisions; others fail without an error).
     /// Test doubles that never delete inherit an AccessDenied-like refusal.
@@ -523,6 +537,51 @@ impl EcsApi for SdkEcs {
                 return Ok(out);
             }
         }
+    }
+
+    async fn run_task(&self, input: &Value) -> AwsResult<Value> {
+        let target = str_field(input, "taskDefinition").to_owned();
+        let i = codec::run_task_input(input).map_err(|e| invalid("RunTask", &target, e))?;
+        let out = self
+            .client
+            .run_task()
+            .set_capacity_provider_strategy(i.capacity_provider_strategy)
+            .set_cluster(i.cluster)
+            .set_count(i.count)
+            .set_enable_ecs_managed_tags(i.enable_ecs_managed_tags)
+            .set_enable_execute_command(i.enable_execute_command)
+            .set_group(i.group)
+            .set_launch_type(i.launch_type)
+            .set_network_configuration(i.network_configuration)
+            .set_overrides(i.overrides)
+            .set_placement_constraints(i.placement_constraints)
+            .set_placement_strategy(i.placement_strategy)
+            .set_platform_version(i.platform_version)
+            .set_propagate_tags(i.propagate_tags)
+            .set_reference_id(i.reference_id)
+            .set_started_by(i.started_by)
+            .set_tags(i.tags)
+            .set_task_definition(i.task_definition)
+            .set_client_token(i.client_token)
+            .set_volume_configurations(i.volume_configurations)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("RunTask", target, e))?;
+        let failures: Vec<Value> = out
+            .failures()
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "arn": f.arn(),
+                    "reason": f.reason(),
+                    "detail": f.detail(),
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({
+            "tasks": out.tasks().iter().map(codec::to_json).collect::<Vec<_>>(),
+            "failures": failures,
+        }))
     }
 
     async fn describe_tasks(&self, cluster: &str, arns: &[String]) -> AwsResult<Vec<Value>> {

@@ -15,6 +15,8 @@ pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
 mod error;
+pub mod logs;
+pub mod ratelimit;
 pub mod registry;
 mod s3;
 mod secrets;

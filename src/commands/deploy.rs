@@ -1,5 +1,8 @@
 //! `ecspress deploy`: flags → [`DeployOptions`] → [`crate::ops::deploy::deploy`].
 
+use std::sync::Arc;
+
+use crate::aws::ratelimit::RateLimiter;
 use crate::cli::DeployArgs;
 use crate::exit::ExitStatus;
 use crate::model::codedeploy::parse_rollback_events;
@@ -9,11 +12,34 @@ use crate::ops::watch::WatchOptions;
 use crate::output::Printer;
 use crate::settings::{GlobalSettings, WatchSettings};
 
-/// Run the command.
+/// Run the command: one config, or several (`--config` repeated or a glob), each service
+/// deployed and watched on its own, all ECS/CodeDeploy calls under one shared rate limit.
 pub async fn run(
     args: &DeployArgs,
     settings: &GlobalSettings,
     printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    // Flag errors once, before any service starts.
+    WatchSettings::from_args(&args.watch)?;
+    crate::settings::auto_scaling_change(&args.auto_scaling)?;
+    super::fleet::each_config(
+        "deploy",
+        &args.fleet,
+        settings,
+        printer,
+        |settings, printer, limiter| async move {
+            run_one(args, &settings, &printer, limiter.as_ref()).await
+        },
+    )
+    .await
+}
+
+/// Deploy one config; `limiter`: the run's shared API budget (several configs).
+async fn run_one(
+    args: &DeployArgs,
+    settings: &GlobalSettings,
+    printer: &Printer,
+    limiter: Option<&Arc<RateLimiter>>,
 ) -> anyhow::Result<ExitStatus> {
     let watch = WatchSettings::from_args(&args.watch)?;
     // ecspresso's `--tasks -1` means "keep the current count"; other negatives are mistakes.
@@ -29,7 +55,10 @@ pub async fn run(
         .transpose()
         .map_err(|e| anyhow::anyhow!(e))?;
     let auto_scaling = crate::settings::auto_scaling_change(&args.auto_scaling)?;
-    let project = load_project(&settings.project).await?;
+    let mut project = load_project(&settings.project).await?;
+    if let Some(limiter) = limiter {
+        project.map_clients(|c| c.rate_limited(limiter));
+    }
     for w in project.warnings() {
         printer.warn(w);
     }

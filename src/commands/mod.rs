@@ -7,6 +7,7 @@ mod continue_;
 mod deploy;
 mod deregister;
 mod diff;
+mod fleet;
 mod init;
 mod migrate;
 mod notify;
@@ -14,6 +15,7 @@ mod refresh;
 mod render;
 mod revisions;
 mod rollback;
+mod run;
 mod scale;
 mod sim;
 mod status;
@@ -32,6 +34,22 @@ pub async fn dispatch(
     settings: &GlobalSettings,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
+    // `deploy`, `diff`, `wait` and `status` run over several configs; the others refuse a
+    // second one.
+    let single;
+    let settings = match &cli.command {
+        Command::Deploy(_)
+        | Command::Diff(_)
+        | Command::Wait(_)
+        | Command::Status(_)
+        | Command::Version
+        | Command::Completion(_)
+        | Command::Sim(_) => settings,
+        other => {
+            single = settings.single_config(command_name(other))?;
+            &single
+        }
+    };
     match cli.command {
         Command::Diff(args) => diff::run(&args, settings, printer).await,
         Command::Deploy(args) => deploy::run(&args, settings, printer).await,
@@ -62,6 +80,35 @@ pub async fn dispatch(
         Command::Completion(args) => completion::run(&args, printer),
         Command::Scale(args) => scale::run(&args, settings, printer).await,
         Command::Refresh(args) => refresh::run(&args, settings, printer).await,
+        Command::Run(args) => run::run(&args, settings, printer).await,
+    }
+}
+
+/// The subcommand's name as typed (for messages).
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Diff(_) => "diff",
+        Command::Deploy(_) => "deploy",
+        Command::Rollback(_) => "rollback",
+        Command::Status(_) => "status",
+        Command::Revisions(_) => "revisions",
+        Command::Deregister(_) => "deregister",
+        Command::Init(_) => "init",
+        Command::Migrate(_) => "migrate",
+        Command::Run(_) => "run",
+        Command::Wait(_) => "wait",
+        Command::Continue(_) => "continue",
+        Command::Appspec(_) => "appspec",
+        Command::Render(_) => "render",
+        Command::Verify(_) => "verify",
+        Command::Tfstate(_) => "tfstate",
+        Command::Chatops(_) => "chatops serve",
+        Command::Sim(_) => "sim",
+        Command::Notify(_) => "notify",
+        Command::Version => "version",
+        Command::Completion(_) => "completion",
+        Command::Scale(_) => "scale",
+        Command::Refresh(_) => "refresh",
     }
 }
 

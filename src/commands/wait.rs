@@ -8,14 +8,36 @@ use crate::output::Printer;
 use crate::settings::{GlobalSettings, WatchSettings};
 
 /// Run the command: cluster and service from the config, `--timeout` else the config's
-/// `timeout`; the exit status is the verdict's.
+/// `timeout`; the exit status is the verdict's (with several configs: the worst).
 pub async fn run(
     args: &WaitArgs,
     settings: &GlobalSettings,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
+    WatchSettings::from_args(&args.watch)?;
+    super::fleet::each_config(
+        "wait",
+        &args.fleet,
+        settings,
+        printer,
+        |settings, printer, limiter| async move {
+            run_one(args, &settings, &printer, limiter.as_ref()).await
+        },
+    )
+    .await
+}
+
+async fn run_one(
+    args: &WaitArgs,
+    settings: &GlobalSettings,
+    printer: &Printer,
+    limiter: Option<&std::sync::Arc<crate::aws::ratelimit::RateLimiter>>,
+) -> anyhow::Result<ExitStatus> {
     let watch = WatchSettings::from_args(&args.watch)?;
-    let project = load_project(&settings.project).await?;
+    let mut project = load_project(&settings.project).await?;
+    if let Some(limiter) = limiter {
+        project.map_clients(|c| c.rate_limited(limiter));
+    }
     for w in project.warnings() {
         printer.warn(w);
     }

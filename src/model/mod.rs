@@ -12,11 +12,14 @@
 //! - [`appspec`]: the CodeDeploy ECS AppSpec built from service, task definition and config.
 //! - [`codedeploy`]: deployment group matching and CodeDeploy deployment verdict rules.
 //! - [`migrate`]: ecspresso Go-template calls → tera, and an ecspresso config → ecspress.yml.
+//! - [`fleet`]: many services in one run: worst verdict, config list dedup, labels.
+//! - [`secrets`]: which values are secret, and masking them in text.
 //! - [`verify`]: `ecspress verify` rules (image references, trust policies, ports) and its tree.
 
 pub mod appspec;
 pub mod codedeploy;
 pub mod diff;
+pub mod fleet;
 pub mod init;
 pub mod metadata;
 pub mod migrate;
@@ -24,6 +27,8 @@ pub mod normalize;
 pub mod revision;
 pub mod revisions;
 pub mod rollout;
+pub mod run;
+pub mod secrets;
 pub mod stages;
 pub mod status;
 pub mod tfstate;

@@ -1208,6 +1208,8 @@ pub fn closing_verdict(status: ExitStatus, message: Option<&str>) -> Verdict {
         ExitStatus::TimedOut => Outcome::TimedOut,
         ExitStatus::Superseded => Outcome::Superseded,
         ExitStatus::Interrupted => Outcome::Interrupted,
+        // `ecspress run`: a non-zero container exit is a negative result, not an error.
+        ExitStatus::TaskExited(_) => Outcome::Negative,
     };
     let message = match (message, outcome) {
         (Some(m), _) => m.to_owned(),

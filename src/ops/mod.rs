@@ -14,6 +14,8 @@
 //!   watcher, continue, rollback, `wait` and `appspec`.
 //! - [`metadata`]: commit / ref / who / build of this run (CodeBuild variables, git, flags).
 //! - [`notify`]: `notify:` → the Slack notifier around deploy/rollback/wait; `notify`.
+//! - [`fleet`]: many services in one run (`--config` several times or a glob), bounded
+//!   concurrency, config order.
 //! - [`scale`]: the auto scaling flags of deploy/scale/refresh (RegisterScalableTarget).
 
 pub mod codedeploy;
@@ -21,6 +23,7 @@ pub mod continue_;
 pub mod deploy;
 pub mod deregister;
 pub mod diff;
+pub mod fleet;
 pub mod init;
 pub mod lock;
 pub mod metadata;
@@ -29,6 +32,7 @@ pub mod notify;
 pub mod render;
 pub mod revisions;
 pub mod rollback;
+pub mod run;
 pub mod scale;
 pub mod status;
 pub mod tfstate_source;

@@ -353,6 +353,12 @@ impl Project {
         &self.config
     }
 
+    /// Swap the AWS clients later operations use (a multi-config run paces ECS and CodeDeploy
+    /// through one shared limiter); what the templates already looked up stays.
+    pub fn map_clients(&mut self, f: impl FnOnce(&Clients) -> Clients) {
+        self.clients = f(&self.clients);
+    }
+
     /// The config file (absolute).
     pub fn config_path(&self) -> &Path {
         &self.config_path

@@ -16,6 +16,7 @@
 pub mod ci;
 mod diff;
 mod error;
+mod fleet;
 mod progress;
 
 use std::io::{IsTerminal, Write};
@@ -357,6 +358,46 @@ pub enum Event {
         /// Why it was not converted.
         reason: String,
     },
+    /// Multi-config run: how one service ended (its record carries `config`). The stream's
+    /// single `verdict` record is the run's (the worst of these).
+    ServiceVerdict(crate::model::rollout::Verdict),
+    /// Multi-config run: every service's verdict in config order, right before the run's
+    /// `verdict` (a table on stderr in text mode).
+    FleetSummary {
+        /// One row per service.
+        services: Vec<crate::model::fleet::FleetRow>,
+    },
+    /// `run`: RunTask started a one-off task. `container` is the watched one (its exit code is
+    /// the run's); `log_stream` its awslogs stream when logs are streamed.
+    TaskStarted {
+        /// Task ARN.
+        task_arn: String,
+        /// Task definition ARN.
+        task_definition: String,
+        /// The watched container.
+        container: String,
+        /// `prefix/container/taskId` in the container's awslogs group.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        log_stream: Option<String>,
+    },
+    /// `run`: a one-off task reached RUNNING (once per task). Its stop is a `task_stopped`.
+    TaskRunning {
+        /// Task ARN.
+        task_arn: String,
+    },
+    /// `run`: one CloudWatch Logs event of the watched container, each once, in order. Text
+    /// mode prints the message on stdout (it is the task's output, i.e. data).
+    Log {
+        /// The task it came from.
+        task_arn: String,
+        /// The container.
+        container: String,
+        /// Event time (epoch milliseconds).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        timestamp: Option<i64>,
+        /// The log line.
+        message: String,
+    },
 }
 
 /// Where operations send their events: the [`Printer`], or a [`RecordingSink`] in tests.
@@ -422,6 +463,11 @@ pub struct Printer {
     /// JSON mode: the watch verdict, held back until [`Printer::finish`] so that it is the
     /// stream's last record even when warnings (a failed notification) or an error follow it.
     held_verdict: std::sync::Arc<std::sync::Mutex<Option<crate::model::rollout::Verdict>>>,
+    /// One service of a multi-config run: its label prefixes human lines, its config path is
+    /// a field of its JSON Lines records ([`Printer::scoped`]).
+    scope: Option<std::sync::Arc<fleet::Scope>>,
+    /// Terminal, multi-config run: one bar per service in one MultiProgress (shared by clones).
+    multi: std::sync::Arc<std::sync::OnceLock<indicatif::MultiProgress>>,
 }
 
 fn no_color_env() -> bool {
@@ -452,6 +498,8 @@ impl Printer {
             stderr_tty,
             progress: Default::default(),
             held_verdict: Default::default(),
+            scope: None,
+            multi: Default::default(),
         }
     }
 
@@ -502,18 +550,25 @@ impl Printer {
         match self.format {
             OutputFormat::Json => {
                 if let Event::Verdict(v) = event {
-                    // Written by `finish`, last.
+                    // Written by `finish` (a service's: `finish_service`), last.
                     *self.held_verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(v.clone());
                     return;
                 }
                 self.json_record(event)
             }
-            OutputFormat::Text => self.human(event),
+            OutputFormat::Text => {
+                if let (Event::Verdict(v), Some(_)) = (event, &self.scope) {
+                    // A service's own verdict line is printed now; `finish_service` knows.
+                    *self.held_verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(v.clone());
+                }
+                self.human(event)
+            }
         }
     }
 
     fn json_record(&self, event: &Event) {
-        self.data(&json_line(event, SystemTime::now()));
+        let config = self.scope.as_ref().map(|s| s.config.as_str());
+        self.data(&json_line_scoped(event, SystemTime::now(), config));
     }
 
     fn human(&self, event: &Event) {
@@ -777,6 +832,34 @@ impl Printer {
             } => {
                 self.warn(&format!("{file}:{line}: {text}: {reason}"));
             }
+            Event::ServiceVerdict(v) => self.progress.render(self, &Event::Verdict(v.clone())),
+            Event::FleetSummary { services } => {
+                self.stderr_block(&crate::model::fleet::summary_table(services));
+            }
+            Event::TaskStarted {
+                task_arn,
+                task_definition,
+                container,
+                log_stream,
+            } => {
+                let logs = log_stream
+                    .as_deref()
+                    .map(|l| format!(", logs from {l}"))
+                    .unwrap_or_default();
+                self.status(
+                    "Started",
+                    &format!(
+                        "task {} ({}), watching container {container}{logs}",
+                        crate::model::run::task_id(task_arn),
+                        crate::model::revision::short_name(task_definition)
+                    ),
+                );
+            }
+            Event::TaskRunning { task_arn } => self.status(
+                "Running",
+                &format!("task {}", crate::model::run::task_id(task_arn)),
+            ),
+            Event::Log { message, .. } => self.data(message),
         }
     }
 
@@ -803,8 +886,9 @@ impl Printer {
 
     /// Write one line to stderr; plain timestamped when stderr is not a terminal.
     fn stderr_line(&self, line: &str) {
+        let line = self.prefixed(line);
         // A live progress bar is hidden while the line is written, then redrawn below it.
-        self.progress.suspend(|| {
+        self.suspend_bars(|| {
             let mut err = std::io::stderr().lock();
             let _ = if self.stderr_tty {
                 writeln!(err, "{line}")
@@ -825,7 +909,8 @@ impl Printer {
 
     /// Raw stderr text (multi-line blocks such as error reports); no timestamp.
     pub(crate) fn stderr_block(&self, text: &str) {
-        self.progress.suspend(|| {
+        let text = self.prefixed_block(text);
+        self.suspend_bars(|| {
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(text.as_bytes());
             let _ = err.flush();
@@ -836,11 +921,23 @@ impl Printer {
 /// One JSON Lines record: `{"type": ..., "time": RFC 3339 (ms, UTC), "data": {...}}`, written
 /// in that key order for people reading the stream (serde_json maps would sort the keys).
 pub fn json_line(event: &Event, at: SystemTime) -> String {
+    json_line_scoped(event, at, None)
+}
+
+/// [`json_line`] of one service of a multi-config run: `config` (the path as given) goes
+/// between `time` and `data`, on every record of that service.
+pub fn json_line_scoped(event: &Event, at: SystemTime, config: Option<&str>) -> String {
     let value = serde_json::to_value(event).unwrap_or(Value::Null);
     let kind = value.get("type").cloned().unwrap_or(Value::Null);
     let data = value.get("data").cloned().unwrap_or(Value::Null);
     let time = Value::String(humantime::format_rfc3339_millis(at).to_string());
-    format!("{{\"type\":{kind},\"time\":{time},\"data\":{data}}}")
+    match config {
+        Some(c) => {
+            let c = Value::String(c.to_owned());
+            format!("{{\"type\":{kind},\"time\":{time},\"config\":{c},\"data\":{data}}}")
+        }
+        None => format!("{{\"type\":{kind},\"time\":{time},\"data\":{data}}}"),
+    }
 }
 
 /// `family:N` of a task definition ARN (names pass through).

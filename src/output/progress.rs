@@ -168,10 +168,14 @@ impl ProgressView {
                 s.watching = true;
                 s.deployment_lines.clear();
                 if p.stderr_tty && s.bar.is_none() {
-                    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-                    let style =
-                        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_msg}")
-                            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+                    let bar = p.new_bar(ProgressBar::with_draw_target(
+                        None,
+                        ProgressDrawTarget::stderr(),
+                    ));
+                    let style = ProgressStyle::with_template(
+                        "{prefix}{spinner} [{elapsed_precise}] {wide_msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner());
                     bar.set_style(style);
                     bar.set_message("waiting for the deployment");
                     bar.enable_steady_tick(Duration::from_millis(120));
@@ -192,7 +196,7 @@ impl ProgressView {
                     Some(bar) => {
                         if !styled {
                             let style = ProgressStyle::with_template(
-                                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
+                                "{prefix}{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
                             )
                             .unwrap_or_else(|_| ProgressStyle::default_bar());
                             bar.set_style(style);

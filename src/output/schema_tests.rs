@@ -45,9 +45,14 @@ fn index(e: &Event) -> usize {
         Event::TaskDefinitionDeleted { .. } => 31,
         Event::Verify { .. } => 32,
         Event::MigrateLeft { .. } => 33,
+        Event::ServiceVerdict(_) => 34,
+        Event::FleetSummary { .. } => 35,
+        Event::TaskStarted { .. } => 36,
+        Event::TaskRunning { .. } => 37,
+        Event::Log { .. } => 38,
     }
 }
-const VARIANTS: usize = 34;
+const VARIANTS: usize = 39;
 
 const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4";
 const SVC: &str = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
@@ -279,6 +284,43 @@ fn examples() -> Vec<Event> {
             line: 12,
             text: "{{ cfn_output `stack` `Key` }}".into(),
             reason: "function `cfn_output` has no ecspress equivalent".into(),
+        },
+        Event::ServiceVerdict(rollout::closing_verdict(
+            crate::exit::ExitStatus::RolledBack,
+            Some("deployment ecs-svc/2 failed and was rolled back"),
+        )),
+        Event::FleetSummary {
+            services: vec![
+                crate::model::fleet::FleetRow {
+                    label: "web".into(),
+                    config: "services/web/ecspress.yml".into(),
+                    exit_code: 0,
+                    outcome: Outcome::Succeeded,
+                    message: "deployment ecs-svc/1 completed".into(),
+                },
+                crate::model::fleet::FleetRow {
+                    label: "api".into(),
+                    config: "services/api/ecspress.yml".into(),
+                    exit_code: 3,
+                    outcome: Outcome::RolledBack,
+                    message: "deployment ecs-svc/2 failed and was rolled back".into(),
+                },
+            ],
+        },
+        Event::TaskStarted {
+            task_arn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0f3c".into(),
+            task_definition: TD.into(),
+            container: "app".into(),
+            log_stream: Some("app/app/0f3c".into()),
+        },
+        Event::TaskRunning {
+            task_arn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0f3c".into(),
+        },
+        Event::Log {
+            task_arn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0f3c".into(),
+            container: "app".into(),
+            timestamp: Some(1_795_000_000_000),
+            message: "migrated 3 tables".into(),
         },
     ]
 }

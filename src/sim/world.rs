@@ -24,6 +24,11 @@ pub(crate) struct World {
     pub region: String,
     /// Simulated now (epoch ms); only moves forward.
     pub now_ms: i64,
+    /// The last tick boundary dynamics ran at (epoch ms): ticks stay on a 1 s grid however
+    /// often the clock is read in between.
+    ticked_ms: i64,
+    /// Ticks run so far.
+    pub ticks: u64,
     rng: u64,
     seq: u64,
     /// Tasks of every kind (service, task set, RunTask).
@@ -42,6 +47,8 @@ impl World {
             account: options.account.clone(),
             region: options.region.clone(),
             now_ms,
+            ticked_ms: now_ms,
+            ticks: 0,
             rng: options.seed,
             seq: 0,
             tasks: Tasks::default(),
@@ -57,18 +64,24 @@ impl World {
     }
 
     /// Step the world in ticks up to `target_ms`.
+    ///
+    /// Ticks are counted from the last tick boundary, not from the last call: a partial step
+    /// moves only `now_ms` (exact timestamps), so clients that call more often than once per
+    /// simulated second still see the dynamics run every second (they used to never run then:
+    /// each call restarted the 1 s count).
     pub fn advance_to(&mut self, target_ms: i64) {
-        while self.now_ms + TICK_MS <= target_ms {
-            self.now_ms += TICK_MS;
+        while self.ticked_ms + TICK_MS <= target_ms {
+            self.ticked_ms += TICK_MS;
+            self.now_ms = self.now_ms.max(self.ticked_ms);
             self.tick();
         }
         if target_ms > self.now_ms {
-            // Partial tick: move the clock so timestamps are exact, dynamics run next tick.
             self.now_ms = target_ms;
         }
     }
 
     fn tick(&mut self) {
+        self.ticks += 1;
         super::tasks::step(self);
         super::ecs::step(self);
         super::codedeploy::step(self);
@@ -136,5 +149,29 @@ impl World {
             "codedeploy": self.codedeploy.dump(),
             "alarms": self.alarms,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_stay_on_a_one_second_grid_however_often_the_clock_is_read() {
+        let options = SimOptions::default();
+        for step in [300, 600, 999, 1000, 2500] {
+            let mut w = World::new(&options, 1_000_000);
+            let mut t = 1_000_000;
+            while t < 1_000_000 + 10_000 {
+                t += step;
+                w.advance_to(t);
+                assert_eq!(w.now_ms, t, "timestamps are exact");
+            }
+            assert_eq!(
+                w.ticks,
+                ((t - 1_000_000) / TICK_MS) as u64,
+                "reads every {step} ms"
+            );
+        }
     }
 }
