@@ -21,9 +21,9 @@ pub struct Cli {
 /// Options shared by every command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Config file (default: ecspress.yml, ecspress.yaml or ecspress.json in the current
-    /// directory). `deploy`, `diff`, `wait` and `status` take it several times and/or as a
-    /// quoted glob (`'services/*/ecspress.yml'`): one run for many services
+    /// Config file (default: ecspress.yml, .yaml, .json or .jsonnet in the current directory).
+    /// `deploy`, `diff`, `wait` and `status` take it several times and/or as a quoted glob
+    /// (`'services/*/ecspress.yml'`): one run for many services
     #[arg(long, global = true, env = "ECSPRESS_CONFIG", value_name = "PATH")]
     pub config: Vec<PathBuf>,
     /// AWS region (overrides the config file's `region` and AWS_REGION)
@@ -88,6 +88,24 @@ pub struct GlobalArgs {
         help_heading = "Deployment metadata"
     )]
     pub meta_note: Option<String>,
+    /// Jsonnet external string variable NAME=VALUE, read with std.extVar('NAME') (repeatable)
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME=VALUE",
+        value_parser = crate::template::parse_ext_var,
+        help_heading = "Jsonnet"
+    )]
+    pub ext_str: Vec<(String, String)>,
+    /// Jsonnet external code variable NAME=CODE, evaluated as Jsonnet (repeatable)
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME=CODE",
+        value_parser = crate::template::parse_ext_var,
+        help_heading = "Jsonnet"
+    )]
+    pub ext_code: Vec<(String, String)>,
 }
 
 /// `--output`
@@ -362,8 +380,8 @@ pub struct DeregisterArgs {
     pub dry_run: bool,
 }
 
-/// `ecspress init`: definition files (JSON, or YAML with `--yaml`) next to the config
-/// (`--config`, else ecspress.yml). Jsonnet output is not supported yet (#8).
+/// `ecspress init`: definition files (JSON, YAML with `--yaml`, Jsonnet with `--jsonnet`) next to
+/// the config (`--config`, else ecspress.yml, or ecspress.jsonnet with `--jsonnet`).
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// The cluster
@@ -381,12 +399,17 @@ pub struct InitArgs {
     /// Write the definition files as YAML (ecs-task-def.yml, ecs-service-def.yml)
     #[arg(long)]
     pub yaml: bool,
+    /// Write the config and definition files as Jsonnet (ecspress.jsonnet,
+    /// ecs-task-def.jsonnet, ecs-service-def.jsonnet)
+    #[arg(long, conflicts_with = "yaml")]
+    pub jsonnet: bool,
 }
 
 /// `ecspress migrate`: the ecspresso config and its definition files, converted.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
-    /// The ecspresso config (default: ecspresso.yml, .yaml or .json in the current directory)
+    /// The ecspresso config (default: ecspresso.yml, .yaml, .json or .jsonnet in the current
+    /// directory)
     #[arg(long, value_name = "FILE")]
     pub from: Option<std::path::PathBuf>,
     /// Where to write ecspress.yml and the converted definitions (default: an `ecspress`

@@ -35,7 +35,12 @@ use crate::template::{
 /// The environment variable naming the config file when `--config` is not given.
 pub const CONFIG_ENV: &str = "ECSPRESS_CONFIG";
 /// Auto-detected in the current directory, in this order.
-pub const CONFIG_FILE_NAMES: [&str; 3] = ["ecspress.yml", "ecspress.yaml", "ecspress.json"];
+pub const CONFIG_FILE_NAMES: [&str; 4] = [
+    "ecspress.yml",
+    "ecspress.yaml",
+    "ecspress.json",
+    "ecspress.jsonnet",
+];
 /// `cluster` when not set.
 pub const DEFAULT_CLUSTER: &str = "default";
 /// `timeout` when not set.
@@ -289,8 +294,8 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// Not `.yml`, `.yaml` or `.json`.
-    #[error("{}: unsupported config file type; use .yml, .yaml or .json", .file.display())]
+    /// Not `.yml`, `.yaml`, `.json` or `.jsonnet`.
+    #[error("{}: unsupported config file type; use .yml, .yaml, .json or .jsonnet", .file.display())]
     UnsupportedFormat {
         /// The file.
         file: PathBuf,

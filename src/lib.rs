@@ -7,7 +7,8 @@
 //! - [`commands`]: one thin file per subcommand: settings → `ops` → `output`.
 //! - [`ops`]: async orchestration (render pipeline, tfstate fetching, ...).
 //! - [`config`]: the `ecspress.yml` schema, discovery and validation.
-//! - [`template`]: the tera engine and its functions (`env`, `tfstate`, `ssm`, ...).
+//! - [`template`]: the tera engine and its functions (`env`, `tfstate`, `ssm`, ...), and
+//!   Jsonnet evaluation with the same functions as natives.
 //! - [`model`]: pure types and functions (tfstate index and address grammar, ...); no I/O.
 //! - [`aws`]: the only module that imports `aws_sdk_*`; small domain-shaped traits.
 //! - [`output`]: the only module that prints (human lines, JSON Lines, errors).

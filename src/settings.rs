@@ -36,6 +36,10 @@ impl GlobalSettings {
                     region: non_empty(&args.region),
                     assume_role_arn: non_empty(&args.assume_role_arn),
                 },
+                jsonnet: crate::template::ExtVars {
+                    strs: args.ext_str.clone(),
+                    codes: args.ext_code.clone(),
+                },
             },
             format: match args.output {
                 OutputArg::Text => OutputFormat::Text,

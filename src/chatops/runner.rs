@@ -220,6 +220,7 @@ async fn execute(
         &ProjectOptions {
             config_path: Some(target.config.clone()),
             aws: server.aws.clone(),
+            ..ProjectOptions::default()
         },
         overlay,
     )

@@ -18,15 +18,19 @@ pub async fn run(
         cluster: args.cluster.clone(),
         service: args.service.clone(),
         task_definition: args.task_definition.clone(),
-        config_path: settings
-            .project
-            .config_path
-            .clone()
-            .unwrap_or_else(|| "ecspress.yml".into()),
+        config_path: settings.project.config_path.clone().unwrap_or_else(|| {
+            if args.jsonnet {
+                "ecspress.jsonnet".into()
+            } else {
+                "ecspress.yml".into()
+            }
+        }),
         region: settings.project.aws.region.clone(),
         force: args.force,
         format: if args.yaml {
             DefinitionFormat::Yaml
+        } else if args.jsonnet {
+            DefinitionFormat::Jsonnet
         } else {
             DefinitionFormat::Json
         },

@@ -59,22 +59,51 @@ impl Converted {
     }
 }
 
+/// Which quote characters the tera string literals we write may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quotes {
+    /// Any (`"` first): YAML and JSON templates.
+    Any,
+    /// Jsonnet source. ecspresso (and ecspress) render the *evaluated JSON text*, where a `"`
+    /// inside a string is escaped as `\"`, so tera would see a backslash: literals use `'`
+    /// inside a Jsonnet `"..."` string or `|||` block, and `` ` `` inside `'...'` and verbatim
+    /// strings (where `'` would end the Jsonnet string).
+    Jsonnet,
+}
+
 /// Convert the Go template `src` to tera. `prefixes` are the plugins' `func_prefix`es (the
 /// empty prefix is always tried).
 pub fn convert_template(src: &str, prefixes: &[String]) -> Converted {
+    convert_template_with(src, prefixes, Quotes::Any)
+}
+
+/// [`convert_template`] with a choice of quotes (Jsonnet files: [`Quotes::Jsonnet`]).
+pub fn convert_template_with(src: &str, prefixes: &[String], quotes: Quotes) -> Converted {
+    let strings = match quotes {
+        Quotes::Any => Vec::new(),
+        Quotes::Jsonnet => jsonnet_strings(src),
+    };
+    let text_quote = match quotes {
+        Quotes::Any => '"',
+        Quotes::Jsonnet => '`',
+    };
     let mut out = String::with_capacity(src.len() + src.len() / 8);
     let mut problems = Vec::new();
     let mut rest = src;
     let mut consumed = 0usize;
     while let Some(open) = rest.find("{{") {
-        push_text(&mut out, &rest[..open]);
+        push_text(&mut out, &rest[..open], text_quote);
         let action_start = consumed + open;
         let line = 1 + src[..action_start].matches('\n').count();
         let after = &rest[open..];
         match scan_action(after) {
             Ok((len, action)) => {
                 let original = &after[..len];
-                match convert_action(&action, prefixes) {
+                let converted = convert_action(&action, prefixes).and_then(|text| match quotes {
+                    Quotes::Any => Ok(text),
+                    Quotes::Jsonnet => requote(&text, allowed_quotes(&strings, action_start)),
+                });
+                match converted {
                     Ok(text) => out.push_str(&text),
                     Err(reason) => {
                         out.push_str(original);
@@ -105,25 +134,27 @@ pub fn convert_template(src: &str, prefixes: &[String]) -> Converted {
             }
         }
     }
-    push_text(&mut out, rest);
+    push_text(&mut out, rest, text_quote);
     Converted {
         text: out,
         problems,
     }
 }
 
-/// Plain text: `{%` and `{#` open tera tags, so they are emitted as string expressions; a
-/// trailing `{` would merge with the next action's `{{`.
-fn push_text(out: &mut String, text: &str) {
+/// Plain text: `{%` and `{#` open tera tags, so they are emitted as string expressions (quoted
+/// with `quote`); a trailing `{` would merge with the next action's `{{`.
+fn push_text(out: &mut String, text: &str, quote: char) {
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         let next = chars.peek().map(|(_, n)| *n);
         match (c, next) {
             ('{', Some(n @ ('%' | '#'))) => {
-                out.push_str(&format!("{{{{ \"{{{n}\" }}}}"));
+                out.push_str(&format!("{{{{ {quote}{{{n}{quote} }}}}"));
                 chars.next();
             }
-            ('{', None) if i + 1 == text.len() => out.push_str("{{ \"{\" }}"),
+            ('{', None) if i + 1 == text.len() => {
+                out.push_str(&format!("{{{{ {quote}{{{quote} }}}}"));
+            }
             _ => out.push(c),
         }
     }
@@ -419,6 +450,148 @@ impl Parser<'_> {
     }
 }
 
+/// What kind of Jsonnet string a byte range is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsonnetString {
+    /// `"..."` and `|||` text blocks: `'` is free.
+    Double,
+    /// `'...'`, `@'...'` and `@"..."`: only `` ` `` is safe.
+    Other,
+}
+
+/// The string literals of Jsonnet source `src`: `(start, end, kind)` byte ranges (a small
+/// lexer: comments `//`, `#`, `/* */`; strings `"..."`, `'...'` with escapes, verbatim `@"..."`,
+/// `@'...'` with doubled quotes, and `|||` text blocks, which end at a line starting with
+/// `|||` after white space).
+fn jsonnet_strings(src: &str) -> Vec<(usize, usize, JsonnetString)> {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => i = src[i..].find('\n').map_or(b.len(), |n| i + n),
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                i = src[i..].find('\n').map_or(b.len(), |n| i + n);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = src[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2);
+            }
+            b'|' if src[i..].starts_with("|||") => {
+                let start = i;
+                let body = src[i + 3..].find('\n').map_or(b.len(), |n| i + 3 + n + 1);
+                let mut at = body;
+                let mut end = b.len();
+                while at < b.len() {
+                    let line_end = src[at..].find('\n').map_or(b.len(), |n| at + n);
+                    if src[at..line_end].trim_start().starts_with("|||") {
+                        end = at + src[at..line_end].find("|||").unwrap_or(0) + 3;
+                        break;
+                    }
+                    at = line_end + 1;
+                }
+                out.push((start, end, JsonnetString::Double));
+                i = end;
+            }
+            b'@' if matches!(b.get(i + 1), Some(b'"' | b'\'')) => {
+                let q = b[i + 1];
+                let start = i;
+                let mut j = i + 2;
+                while j < b.len() {
+                    if b[j] == q {
+                        if b.get(j + 1) == Some(&q) {
+                            j += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    j += 1;
+                }
+                out.push((start, (j + 1).min(b.len()), JsonnetString::Other));
+                i = j + 1;
+            }
+            q @ (b'"' | b'\'') => {
+                let start = i;
+                let mut j = i + 1;
+                while j < b.len() && b[j] != q {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                let kind = if q == b'"' {
+                    JsonnetString::Double
+                } else {
+                    JsonnetString::Other
+                };
+                out.push((start, (j + 1).min(b.len()), kind));
+                i = j + 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// The files Jsonnet source `src` imports (`import`, `importstr`, `importbin` of a plain string
+/// literal): `(line, path)`.
+pub fn jsonnet_imports(src: &str) -> Vec<(usize, String)> {
+    jsonnet_strings(src)
+        .into_iter()
+        .filter(|(start, _, _)| {
+            let before = src[..*start].trim_end();
+            ["import", "importstr", "importbin"].iter().any(|kw| {
+                before
+                    .strip_suffix(kw)
+                    .is_some_and(|b| !b.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+            })
+        })
+        .filter_map(|(start, end, _)| {
+            let lit = &src[start..end];
+            let inner = lit.strip_prefix('@').unwrap_or(lit);
+            let path = inner.get(1..inner.len().checked_sub(1)?)?;
+            (!path.contains('\\'))
+                .then(|| (1 + src[..start].matches('\n').count(), path.to_owned()))
+        })
+        .collect()
+}
+
+/// The quotes a tera literal may use at byte `offset` of Jsonnet source.
+fn allowed_quotes(strings: &[(usize, usize, JsonnetString)], offset: usize) -> &'static [char] {
+    match strings
+        .iter()
+        .find(|(start, end, _)| *start <= offset && offset < *end)
+    {
+        Some((_, _, JsonnetString::Other)) => &['`'],
+        _ => &['\'', '`'],
+    }
+}
+
+/// Rewrite the string literals of converted tera text to use one of `allowed` quotes. Our own
+/// output has no escapes, so each literal runs from a quote to the next same quote.
+fn requote(text: &str, allowed: &[char]) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(['"', '\'', '`']) {
+        out.push_str(&rest[..i]);
+        let q = rest[i..].chars().next().unwrap_or('"');
+        let body_start = i + q.len_utf8();
+        let Some(len) = rest[body_start..].find(q) else {
+            out.push_str(&rest[i..]);
+            return Ok(out);
+        };
+        let body = &rest[body_start..body_start + len];
+        let quote = allowed.iter().find(|a| !body.contains(**a)).ok_or_else(|| {
+            format!(
+                "the string {q}{body}{q} cannot be quoted inside this Jsonnet string (it needs one of {})",
+                allowed.iter().collect::<String>()
+            )
+        })?;
+        out.push(*quote);
+        out.push_str(body);
+        out.push(*quote);
+        rest = &rest[body_start + len + q.len_utf8()..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// A tera string literal: the first quote character the value does not contain (tera string
 /// literals have no escapes).
 fn tera_string(s: &str) -> Result<String, String> {
@@ -545,7 +718,7 @@ const CARRIED: &[&str] = &[
 /// The converted config and what it names.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigPlan {
-    /// `ecspress.yml` text.
+    /// `ecspress.yml` text (`ecspress.jsonnet` text for [`plan_jsonnet_config`]).
     pub yaml: String,
     /// `(path in the ecspresso config, path in ecspress.yml)` of each definition file.
     pub definitions: Vec<(String, String)>,
@@ -675,6 +848,128 @@ pub fn convert_config(src: &str, rebase: &dyn Fn(&str) -> String) -> Result<Conf
     })
 }
 
+/// Plan an ecspresso **Jsonnet** config. The file stays Jsonnet (its locals, imports and native
+/// calls keep working: ecspress has the same native functions) and only its Go template calls
+/// are converted; what a YAML config gets rewritten (paths, dropped keys) is reported instead,
+/// with the value to write, because rewriting Jsonnet code is not a mechanical edit.
+///
+/// `keys` are the top-level fields and `fields` the evaluated `plugins`, `task_definition` and
+/// `service_definition` (those that evaluated without AWS: see [`crate::ops::migrate`]).
+pub fn plan_jsonnet_config(
+    src: &str,
+    keys: &[String],
+    fields: &serde_json::Value,
+    rebase: &dyn Fn(&str) -> String,
+) -> ConfigPlan {
+    let plugins: &[serde_json::Value] = fields
+        .get("plugins")
+        .and_then(|p| p.as_array())
+        .map_or(&[], Vec::as_slice);
+    let prefixes: Vec<String> = plugins
+        .iter()
+        .filter_map(|p| p.get("func_prefix").and_then(|f| f.as_str()))
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let converted = convert_template_with(src, &prefixes, Quotes::Jsonnet);
+    let mut problems = converted.problems.clone();
+    let line_of = |key: &str| {
+        src.lines()
+            .position(|l| {
+                let t = l.trim_start().trim_start_matches(['"', '\'']);
+                t.starts_with(key)
+                    && t[key.len()..]
+                        .trim_start_matches(['"', '\''])
+                        .trim_start()
+                        .starts_with(':')
+            })
+            .map_or(1, |n| n + 1)
+    };
+    // The line of a key, or (for values such as a tfstate path) of the first line holding it.
+    let locate = |key: &str| match line_of(key) {
+        1 => src
+            .lines()
+            .position(|l| l.contains(key))
+            .map_or(1, |n| n + 1),
+        n => n,
+    };
+    let mut left = |key: &str, text: &str, reason: String| {
+        problems.push(Problem {
+            line: locate(key),
+            text: text.to_owned(),
+            reason,
+            left: true,
+        });
+    };
+    for key in keys {
+        match key.as_str() {
+            "required_version" => left(key, key, "remove it: it constrains ecspresso's version, and ecspress would check it against its own".into()),
+            "filter_command" => left(key, key, "remove it: ecspresso v3 removed it; ecspress has no filter command".into()),
+            k if CARRIED.contains(&k) => {}
+            _ => left(key, key, "not an ecspress config key (ecspress will reject it)".into()),
+        }
+    }
+    if keys.iter().any(|k| k == "plugins") && fields.get("plugins").is_none() {
+        left(
+            "plugins",
+            "plugins",
+            "could not be evaluated without AWS and ext vars: check each plugin by hand".into(),
+        );
+    }
+    for plugin in plugins {
+        let name = plugin
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap_or_default();
+        if !PLUGINS.contains(&name) {
+            left(
+                name,
+                &format!("plugin {name}"),
+                "ecspress has no such plugin (tfstate, ssm and secretsmanager only); its functions are left unconverted".into(),
+            );
+            continue;
+        }
+        if name == "tfstate"
+            && let Some(p) = plugin.pointer("/config/path").and_then(|p| p.as_str())
+            && !p.contains("{{")
+            && rebase(p) != p
+        {
+            left(
+                p,
+                p,
+                format!(
+                    "the tfstate path is relative to the config: write '{}' here",
+                    rebase(p)
+                ),
+            );
+        }
+    }
+    let mut definitions = Vec::new();
+    for key in ["service_definition", "task_definition"] {
+        if let Some(p) = fields.get(key).and_then(|p| p.as_str()) {
+            let target = definition_target(p);
+            if target != p {
+                left(
+                    key,
+                    p,
+                    format!("the file is copied to '{target}': write that here"),
+                );
+            }
+            definitions.push((p.to_owned(), target));
+        }
+    }
+    ConfigPlan {
+        yaml: format!(
+            "// Converted from an ecspresso config by `ecspress migrate`.\n{}",
+            converted.text
+        ),
+        definitions,
+        prefixes,
+        converted: converted.converted(),
+        problems,
+    }
+}
+
 /// Where a definition file goes, relative to the output directory: the same relative path
 /// when it stays inside the config's directory, else its file name.
 pub fn definition_target(path: &str) -> String {
@@ -706,6 +1001,91 @@ mod tests {
 
     fn conv(src: &str) -> Converted {
         convert_template(src, &["vpc_".to_owned()])
+    }
+
+    #[test]
+    fn jsonnet_quotes_never_close_or_escape_in_the_enclosing_string() {
+        let src = "local x = 'a';\n{\n  // a \"quote' in a comment\n  image: \"nginx:{{ must_env `TAG` }}\",\n  b: 'x-{{ env `A` \"d\" }}',\n  c: |||\n    {{ tfstate `aws_vpc.main.id` }}\n  |||,\n  d: \"{{ env `it's` }}\",\n  e: @'{{ env `V` }}',\n}\n";
+        let got = convert_template_with(src, &[], Quotes::Jsonnet);
+        assert_eq!(got.problems, vec![], "{}", got.text);
+        let want = "local x = 'a';\n{\n  // a \"quote' in a comment\n  image: \"nginx:{{ must_env(name='TAG') }}\",\n  b: 'x-{{ env(name=`A`, default=`d`) }}',\n  c: |||\n    {{ tfstate(addr='aws_vpc.main.id') }}\n  |||,\n  d: \"{{ env(name=`it's`) }}\",\n  e: @'{{ env(name=`V`) }}',\n}\n";
+        assert_eq!(got.text, want);
+        // Nothing fits: left as it was, with the reason.
+        let got = convert_template_with("{ a: '{{ env \"a`b\" }}' }", &[], Quotes::Jsonnet);
+        assert_eq!(got.problems.len(), 1, "{}", got.text);
+        assert!(
+            got.problems[0].reason.contains("cannot be quoted"),
+            "{:?}",
+            got.problems
+        );
+        // `{%` in text is escaped with a backtick literal.
+        let got = convert_template_with("{ a: \"{%\" }", &[], Quotes::Jsonnet);
+        assert_eq!(got.text, "{ a: \"{{ `{%` }}\" }");
+    }
+
+    #[test]
+    fn jsonnet_imports_are_found_outside_comments() {
+        let src = "local a = import 'a.libsonnet';\n// import 'commented.libsonnet'\nlocal b = importstr \"b.txt\";\nlocal c = (import @'c.libsonnet');\n{ important: 'x.libsonnet', d: myimport 'no' }\n";
+        assert_eq!(
+            jsonnet_imports(src),
+            vec![
+                (1, "a.libsonnet".to_owned()),
+                (3, "b.txt".to_owned()),
+                (4, "c.libsonnet".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn jsonnet_config_plan_reports_edits() {
+        let src = "{\n  required_version: '>= 2',\n  cluster: \"{{ env `C` }}\",\n  filter_command: 'peco',\n  task_definition: '../td.jsonnet',\n  service_definition: 'sd.json',\n  plugins: [\n    { name: 'tfstate', func_prefix: 'n_', config: { path: 'x.tfstate' } },\n    { name: 'cloudformation' },\n  ],\n}\n";
+        let keys: Vec<String> = [
+            "required_version",
+            "cluster",
+            "filter_command",
+            "task_definition",
+            "service_definition",
+            "plugins",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let fields = serde_json::json!({
+            "task_definition": "../td.jsonnet",
+            "service_definition": "sd.json",
+            "plugins": [{"name": "tfstate", "func_prefix": "n_", "config": {"path": "x.tfstate"}},
+                        {"name": "cloudformation"}],
+        });
+        let plan = plan_jsonnet_config(src, &keys, &fields, &|p| format!("../{p}"));
+        assert_eq!(plan.prefixes, vec!["n_".to_owned()]);
+        assert_eq!(
+            plan.definitions,
+            vec![
+                ("sd.json".to_owned(), "sd.json".to_owned()),
+                ("../td.jsonnet".to_owned(), "td.jsonnet".to_owned()),
+            ]
+        );
+        assert!(
+            plan.yaml.contains("cluster: \"{{ env(name='C') }}\""),
+            "{}",
+            plan.yaml
+        );
+        let lines: Vec<(usize, &str)> = plan
+            .problems
+            .iter()
+            .map(|p| (p.line, p.text.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (2, "required_version"),
+                (4, "filter_command"),
+                (8, "x.tfstate"),
+                (9, "plugin cloudformation"),
+                (5, "../td.jsonnet"),
+            ]
+        );
+        assert!(plan.problems.iter().all(|p| p.left));
+        assert!(plan.problems[2].reason.contains("'../x.tfstate'"));
     }
 
     #[test]

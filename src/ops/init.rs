@@ -26,6 +26,9 @@ pub enum DefinitionFormat {
     Json,
     /// `ecs-*-def.yml` (same keys; `render` reads it back like JSON).
     Yaml,
+    /// `ecs-*-def.jsonnet`, and the config too when it is a `.jsonnet` file: pretty JSON, which
+    /// is valid Jsonnet, ready for locals, imports and native functions.
+    Jsonnet,
 }
 
 impl DefinitionFormat {
@@ -34,12 +37,15 @@ impl DefinitionFormat {
         match self {
             DefinitionFormat::Json => ("ecs-task-def.json", "ecs-service-def.json"),
             DefinitionFormat::Yaml => ("ecs-task-def.yml", "ecs-service-def.yml"),
+            DefinitionFormat::Jsonnet => ("ecs-task-def.jsonnet", "ecs-service-def.jsonnet"),
         }
     }
 
     fn text(self, v: &Value) -> anyhow::Result<String> {
         Ok(match self {
-            DefinitionFormat::Json => format!("{}\n", serde_json::to_string_pretty(v)?),
+            DefinitionFormat::Json | DefinitionFormat::Jsonnet => {
+                format!("{}\n", serde_json::to_string_pretty(v)?)
+            }
             DefinitionFormat::Yaml => serde_yaml_ng::to_string(v)?,
         })
     }
@@ -122,22 +128,27 @@ pub async fn init(
     };
     let (td_file, svc_file) = opts.format.file_names();
     let mut files: Vec<(PathBuf, String)> = Vec::new();
-    files.push((
-        opts.config_path.clone(),
-        config_yaml(&ConfigFile {
-            region: opts.region.as_deref(),
-            cluster: &opts.cluster,
-            service: opts
-                .service
-                .as_deref()
-                .filter(|_| service.is_some())
-                .map(|s| (s, svc_file)),
-            task_definition: td_file,
-            codedeploy: codedeploy_group
-                .as_ref()
-                .map(|(a, g)| (a.as_str(), g.as_str())),
-        }),
-    ));
+    let config = config_yaml(&ConfigFile {
+        region: opts.region.as_deref(),
+        cluster: &opts.cluster,
+        service: opts
+            .service
+            .as_deref()
+            .filter(|_| service.is_some())
+            .map(|s| (s, svc_file)),
+        task_definition: td_file,
+        codedeploy: codedeploy_group
+            .as_ref()
+            .map(|(a, g)| (a.as_str(), g.as_str())),
+    });
+    // A `.jsonnet` config is written as JSON (valid Jsonnet); any other name gets YAML.
+    let config = if crate::template::is_jsonnet(&opts.config_path) {
+        let value: Value = serde_yaml_ng::from_str(&config).context("cannot convert the config")?;
+        format!("{}\n", serde_json::to_string_pretty(&value)?)
+    } else {
+        config
+    };
+    files.push((opts.config_path.clone(), config));
     if let Some(s) = &service {
         files.push((dir.join(svc_file), opts.format.text(&service_file(s))?));
     }

@@ -5,13 +5,26 @@
 //! project keeps working while a team switches; paths that pointed outside the config's
 //! directory (tfstate `path`) are rebased so they still reach the same file. Nothing is
 //! overwritten without `--force`, and nothing is written when a file cannot be read.
+//!
+//! Jsonnet stays Jsonnet: ecspresso's native functions have the same names and arguments here,
+//! so only the Go template calls inside strings are converted (with quotes that survive the
+//! JSON text they are rendered from, [`Quotes::Jsonnet`]), and files a Jsonnet file imports
+//! from inside the config's directory are converted and copied along, so relative imports
+//! still resolve. A Jsonnet config is not rewritten: it is *evaluated* (the `env` natives only,
+//! no AWS) to find its definition files and plugins, and each path or key that needs a change
+//! is reported with the value to write. Evaluating it fully with placeholders instead would
+//! bake placeholder values into the output.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::model::migrate::{Problem, convert_config, convert_template};
+use crate::model::migrate::{
+    ConfigPlan, Problem, Quotes, convert_config, convert_template, convert_template_with,
+    jsonnet_imports, plan_jsonnet_config,
+};
 use crate::output::{Event, EventSink};
+use crate::template::{Engine, ProcessEnv, is_jsonnet};
 
 /// What to convert and where.
 #[derive(Debug, Clone)]
@@ -36,7 +49,12 @@ pub struct MigrateSummary {
 }
 
 /// The config names ecspresso looks for.
-const DEFAULT_CONFIGS: &[&str] = &["ecspresso.yml", "ecspresso.yaml", "ecspresso.json"];
+const DEFAULT_CONFIGS: &[&str] = &[
+    "ecspresso.yml",
+    "ecspresso.yaml",
+    "ecspresso.json",
+    "ecspresso.jsonnet",
+];
 
 /// Convert and write.
 pub fn migrate(opts: &MigrateOptions, sink: &dyn EventSink) -> anyhow::Result<MigrateSummary> {
@@ -53,19 +71,17 @@ pub fn migrate(opts: &MigrateOptions, sink: &dyn EventSink) -> anyhow::Result<Mi
                 )
             })?,
     };
-    if from.extension().is_some_and(|e| e == "jsonnet") {
-        bail!(
-            "{}: Jsonnet ecspresso configs are not supported yet (Jsonnet support is tracked in #8); evaluate it with `jsonnet` to JSON and pass that with --from",
-            from.display()
-        );
-    }
     let src_dir = parent_dir(&from);
     let out = opts.out.clone().unwrap_or_else(|| src_dir.join("ecspress"));
     let text = std::fs::read_to_string(&from)
         .with_context(|| format!("cannot read the ecspresso config {}", from.display()))?;
     let rebase = |p: &str| rebase(&src_dir, &out, p);
-    let plan =
-        convert_config(&text, &rebase).map_err(|e| anyhow::anyhow!("{}: {e}", from.display()))?;
+    let jsonnet_config = is_jsonnet(&from);
+    let plan = if jsonnet_config {
+        plan_jsonnet(&from, &text, &rebase)?
+    } else {
+        convert_config(&text, &rebase).map_err(|e| anyhow::anyhow!("{}: {e}", from.display()))?
+    };
     let mut summary = MigrateSummary {
         converted: plan.converted,
         ..MigrateSummary::default()
@@ -75,28 +91,83 @@ pub fn migrate(opts: &MigrateOptions, sink: &dyn EventSink) -> anyhow::Result<Mi
         .iter()
         .map(|p| (from.clone(), p.clone()))
         .collect();
-    let mut files = vec![(out.join("ecspress.yml"), plan.yaml.clone())];
+    let config_name = if jsonnet_config {
+        "ecspress.jsonnet"
+    } else {
+        "ecspress.yml"
+    };
+    let mut files = vec![(out.join(config_name), plan.yaml.clone())];
+    let mut imports: Vec<(PathBuf, PathBuf)> = Vec::new();
+    if jsonnet_config {
+        imports.push((from.clone(), out.join(config_name)));
+    }
     for (original, target) in &plan.definitions {
         let path = src_dir.join(original);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read the definition file {}", path.display()))?;
-        if path.extension().is_some_and(|e| e == "jsonnet") {
-            left.push((
-                path.clone(),
-                Problem {
-                    line: 1,
-                    text: original.clone(),
-                    reason: "Jsonnet definitions are copied as they are: Jsonnet support is tracked in #8".into(),
-                    left: true,
-                },
-            ));
-            files.push((out.join(target), text));
+        if is_jsonnet(&path) {
+            let converted = convert_template_with(&text, &plan.prefixes, Quotes::Jsonnet);
+            summary.converted += converted.converted();
+            left.extend(converted.problems.iter().map(|p| (path.clone(), p.clone())));
+            files.push((out.join(target), converted.text));
+            imports.push((path, out.join(target)));
             continue;
         }
         let converted = convert_template(&text, &plan.prefixes);
         summary.converted += converted.converted();
         left.extend(converted.problems.iter().map(|p| (path.clone(), p.clone())));
         files.push((out.join(target), converted.text));
+    }
+    // Files Jsonnet imports, converted and copied next to their importers (transitively).
+    let mut seen: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+    while let Some((importer, written_as)) = imports.pop() {
+        let text = std::fs::read_to_string(&importer).unwrap_or_default();
+        for (line, import) in jsonnet_imports(&text) {
+            let p = Path::new(&import);
+            let (from_dir, to_dir) = (parent_dir(&importer), parent_dir(&written_as));
+            if p.is_absolute() {
+                continue;
+            }
+            let source = from_dir.join(p);
+            let target = to_dir.join(p);
+            let inside = std::path::absolute(&source)
+                .ok()
+                .zip(std::path::absolute(&src_dir).ok())
+                .is_some_and(|(s, d)| normalize(&s).starts_with(normalize(&d)));
+            if !inside || !source.is_file() {
+                left.push((
+                    importer.clone(),
+                    Problem {
+                        line,
+                        text: import.clone(),
+                        reason: format!(
+                            "imported from outside the ecspresso config's directory (or missing): not copied; from {} it resolves to {}",
+                            written_as.display(),
+                            to_dir.join(p).display()
+                        ),
+                        left: true,
+                    },
+                ));
+                continue;
+            }
+            let target = normalize(&target);
+            if seen.contains(&target) {
+                continue;
+            }
+            seen.push(target.clone());
+            let text = std::fs::read_to_string(&source)
+                .with_context(|| format!("cannot read {}", source.display()))?;
+            let converted = if import.ends_with("sonnet") {
+                let c = convert_template_with(&text, &plan.prefixes, Quotes::Jsonnet);
+                summary.converted += c.converted();
+                left.extend(c.problems.iter().map(|p| (source.clone(), p.clone())));
+                imports.push((source.clone(), target.clone()));
+                c.text
+            } else {
+                text
+            };
+            files.push((target, converted));
+        }
     }
     if !opts.force {
         let existing: Vec<String> = files
@@ -145,7 +216,7 @@ pub fn migrate(opts: &MigrateOptions, sink: &dyn EventSink) -> anyhow::Result<Mi
             if summary.left == 0 {
                 format!(
                     " — next: `ecspress --config {} diff`",
-                    out.join("ecspress.yml").display()
+                    out.join(config_name).display()
                 )
             } else {
                 " (listed above, with file:line)".to_owned()
@@ -153,6 +224,41 @@ pub fn migrate(opts: &MigrateOptions, sink: &dyn EventSink) -> anyhow::Result<Mi
         ),
     });
     Ok(summary)
+}
+
+/// Evaluate a Jsonnet ecspresso config without AWS (env natives only, from the process
+/// environment) and plan it: see the module docs.
+fn plan_jsonnet(
+    from: &Path,
+    text: &str,
+    rebase: &dyn Fn(&str) -> String,
+) -> anyhow::Result<ConfigPlan> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let abs = std::path::absolute(from).unwrap_or_else(|_| from.to_path_buf());
+    let engine = Engine::new(std::sync::Arc::new(ProcessEnv));
+    let (keys, fields) = engine.outline_jsonnet(
+        &abs,
+        &from.display().to_string(),
+        text.to_owned(),
+        &cwd,
+        &["plugins", "task_definition", "service_definition"],
+    )?;
+    Ok(plan_jsonnet_config(text, &keys, &fields, rebase))
+}
+
+/// `.` and `..` resolved lexically (no file system access).
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn parent_dir(p: &Path) -> PathBuf {

@@ -15,6 +15,11 @@
 //!    empty state and a warning), render the whole text again with the real functions and decode
 //!    it strictly ([`config::decode`]).
 //!
+//! A `.jsonnet` config is evaluated before each pass (ecspresso §2.2): pass 1 evaluates only
+//! `plugins` (which must succeed), `region` and `required_version` (left out when they fail, e.g.
+//! because they call a plugin native that does not exist yet); Jsonnet is lazy, so plugin calls
+//! elsewhere are never reached. The resulting JSON text then goes through the same tera passes.
+//!
 //! The engine of pass 2 (with its per-run `ssm`/`secretsmanager_arn` cache) then renders the
 //! definition files. Nothing here mutates AWS: only GetObject, GetParameter and DescribeSecret.
 //! Library code never prints: warnings are returned by [`Project::warnings`].
@@ -31,7 +36,7 @@ use crate::config::{self, Config, ConfigError, PluginConfig, PluginKind, Preflig
 use crate::model::tfstate::TfState;
 use crate::ops::tfstate_source::read_state;
 use crate::template::{
-    AwsLookups, DefinitionKind, Engine, EnvSource, FileFormat, ProcessEnv, parse_rendered,
+    AwsLookups, DefinitionKind, Engine, EnvSource, ExtVars, FileFormat, ProcessEnv, parse_rendered,
     plugin_function_calls,
 };
 
@@ -42,6 +47,8 @@ pub struct ProjectOptions {
     pub config_path: Option<PathBuf>,
     /// AWS settings; `aws.region` beats the config's `region`.
     pub aws: AwsOptions,
+    /// `--ext-str` / `--ext-code` for Jsonnet configs and definitions.
+    pub jsonnet: ExtVars,
 }
 
 /// A loaded config, its plugins and the engine that renders its definition files.
@@ -54,6 +61,8 @@ pub struct Project {
     engine: Engine,
     /// `(func_prefix, state)` of every tfstate plugin, as read (to rebuild the engine).
     states: Vec<(String, Arc<TfState>)>,
+    /// Jsonnet external variables (to rebuild the engine).
+    ext: ExtVars,
     cwd: PathBuf,
     warnings: Vec<String>,
 }
@@ -95,7 +104,7 @@ async fn load_project_env(
 ) -> anyhow::Result<Project> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let source = ConfigSource::find(opts, env.as_ref(), &cwd).await?;
-    let pre = pass1(&source, &env).await?;
+    let pre = pass1(&source, &env, opts, &cwd).await?;
     let mut aws = opts.aws.clone();
     if aws.region.is_none() {
         aws.region = pre.region.clone();
@@ -107,7 +116,13 @@ async fn load_project_env(
     if project.aws.region != aws.region {
         let clients = Clients::from_sdk(&load_sdk_config(&project.aws).await);
         // A new cache too: values looked up in the other region are not reused.
-        project.engine = build_engine(env, &project.config.plugins, &project.states, &clients);
+        project.engine = build_engine(
+            env,
+            &project.config.plugins,
+            &project.states,
+            &clients,
+            &project.ext,
+        );
         project.clients = clients;
     }
     Ok(project)
@@ -127,7 +142,7 @@ pub async fn load_project_with_env(
     cwd: &Path,
 ) -> anyhow::Result<Project> {
     let source = ConfigSource::find(opts, env.as_ref(), cwd).await?;
-    let pre = pass1(&source, &env).await?;
+    let pre = pass1(&source, &env, opts, cwd).await?;
     pass2(source, pre, opts, clients, env, cwd.to_path_buf()).await
 }
 
@@ -136,6 +151,7 @@ struct ConfigSource {
     path: PathBuf,
     display: String,
     text: String,
+    format: FileFormat,
 }
 
 impl ConfigSource {
@@ -145,7 +161,7 @@ impl ConfigSource {
         cwd: &Path,
     ) -> Result<Self, ConfigError> {
         let path = config::discover(opts.config_path.as_deref(), env, cwd)?;
-        config::format_of(&path)?;
+        let format = config::format_of(&path)?;
         let text = tokio::fs::read_to_string(&path)
             .await
             .map_err(|source| ConfigError::Read {
@@ -156,6 +172,7 @@ impl ConfigSource {
             display: display_path(&path, cwd),
             path,
             text,
+            format,
         })
     }
 }
@@ -171,22 +188,47 @@ const PLACEHOLDERS: [&str; 2] = ["0", "1"];
 /// Render the config with plugin functions returning `placeholder`; the text and its value.
 async fn render_with_placeholder(
     source: &ConfigSource,
+    text: &str,
     env: &Arc<dyn EnvSource>,
     names: &BTreeSet<String>,
     placeholder: &str,
 ) -> Result<(String, Value), ConfigError> {
     let mut engine = Engine::new(Arc::clone(env));
     engine.register_placeholders(names.iter().cloned(), placeholder);
-    let rendered = engine.render(&source.display, source.text.clone()).await?;
+    let rendered = engine.render(&source.display, text.to_owned()).await?;
     let value = config::parse_text(&rendered, Path::new(&source.display))?;
     Ok((rendered, value))
 }
 
-async fn pass1(source: &ConfigSource, env: &Arc<dyn EnvSource>) -> Result<Preflight, ConfigError> {
-    let names = plugin_function_calls(&source.text);
-    let (text, first) = render_with_placeholder(source, env, &names, PLACEHOLDERS[0]).await?;
-    let (_, second) = render_with_placeholder(source, env, &names, PLACEHOLDERS[1]).await?;
-    config::preflight(&first, &second, Path::new(&source.display), &text)
+/// Jsonnet configs, pass 1: the fields that must evaluate, and those left out when they fail.
+const PASS1_JSONNET_FIELDS: (&[&str], &[&str]) = (&["plugins"], &["required_version", "region"]);
+
+async fn pass1(
+    source: &ConfigSource,
+    env: &Arc<dyn EnvSource>,
+    opts: &ProjectOptions,
+    cwd: &Path,
+) -> Result<Preflight, ConfigError> {
+    let text = if source.format == FileFormat::Jsonnet {
+        let mut engine = Engine::new(Arc::clone(env));
+        engine.set_ext_vars(opts.jsonnet.clone());
+        engine
+            .evaluate_jsonnet(
+                &source.path,
+                &source.display,
+                source.text.clone(),
+                cwd,
+                Some(PASS1_JSONNET_FIELDS),
+            )
+            .await?
+    } else {
+        source.text.clone()
+    };
+    let names = plugin_function_calls(&text);
+    let (rendered, first) =
+        render_with_placeholder(source, &text, env, &names, PLACEHOLDERS[0]).await?;
+    let (_, second) = render_with_placeholder(source, &text, env, &names, PLACEHOLDERS[1]).await?;
+    config::preflight(&first, &second, Path::new(&source.display), &rendered)
 }
 
 /// The pass-2 engine: builtins, default `ssm`/`secretsmanager_arn`, and each plugin's functions.
@@ -195,9 +237,11 @@ fn build_engine(
     plugins: &[PluginConfig],
     states: &[(String, Arc<TfState>)],
     clients: &Clients,
+    ext: &ExtVars,
 ) -> Engine {
     let lookups = Arc::new(AwsLookups::new(clients));
     let mut engine = Engine::new(env);
+    engine.set_ext_vars(ext.clone());
     engine.register_ssm("", Arc::clone(&lookups));
     engine.register_secretsmanager("", Arc::clone(&lookups));
     for (prefix, state) in states {
@@ -268,9 +312,17 @@ async fn pass2(
     )
     .await?;
     // Plugins are the same in both passes (preflight checked they use no plugin function).
-    let engine = build_engine(env, &pre.plugins, &states, &clients);
+    let engine = build_engine(env, &pre.plugins, &states, &clients, &opts.jsonnet);
+    let text = if source.format == FileFormat::Jsonnet {
+        engine
+            .evaluate_jsonnet(&source.path, &source.display, source.text, &cwd, None)
+            .await
+            .map_err(ConfigError::from)?
+    } else {
+        source.text
+    };
     let rendered = engine
-        .render(&source.display, source.text)
+        .render(&source.display, text)
         .await
         .map_err(ConfigError::from)?;
     let value = config::parse_text(&rendered, Path::new(&source.display))?;
@@ -289,6 +341,7 @@ async fn pass2(
         aws,
         engine,
         states,
+        ext: opts.jsonnet.clone(),
         cwd,
         warnings,
     })
@@ -384,8 +437,9 @@ impl Project {
         self.render_definition(path, DefinitionKind::Service).await
     }
 
-    /// Render any definition file with this project's functions: read, render the raw text,
-    /// parse by extension (JSON with comments, or YAML), check the shape.
+    /// Render any definition file with this project's functions: read, evaluate it if it is
+    /// Jsonnet, render the (resulting) text, parse by extension (JSON with comments, or YAML),
+    /// check the shape.
     pub async fn render_definition(
         &self,
         path: &Path,
@@ -399,6 +453,13 @@ impl Project {
         let text = tokio::fs::read_to_string(path)
             .await
             .with_context(|| format!("cannot read {display}"))?;
+        let text = if format == FileFormat::Jsonnet {
+            self.engine
+                .evaluate_jsonnet(path, &display, text, &self.cwd, None)
+                .await?
+        } else {
+            text
+        };
         let rendered = self.engine.render(&display, text).await?;
         let value = parse_rendered(&rendered, format, &display)?;
         Ok(kind.normalize(&display, value)?)
@@ -422,6 +483,7 @@ mod tests {
                 region: region.map(str::to_owned),
                 ..AwsOptions::default()
             },
+            ..ProjectOptions::default()
         }
     }
 
@@ -654,6 +716,96 @@ mod tests {
             2,
             "pass 1 makes no calls; then one per name"
         );
+    }
+
+    #[tokio::test]
+    async fn jsonnet_config_and_definitions() {
+        let dir = project_dir(
+            &[
+                (
+                    "ecspress.jsonnet",
+                    r#"local env = std.native('env');
+                    local ssm = std.native('ssm');
+                    {
+                      // A plugin native in `region`: left out of pass 1, used in pass 2.
+                      region: ssm('/app/region'),
+                      cluster: std.extVar('stage') + '-' + std.native('net_tfstate')('aws_subnet.private[0].id'),
+                      service: 'app',
+                      service_definition: 'ecs-service-def.json',
+                      task_definition: 'defs/task.jsonnet',
+                      plugins: [
+                        { name: 'tfstate', func_prefix: 'net_', config: { path: env('NET', 'x') + '.tfstate' } },
+                      ],
+                    }"#,
+                ),
+                ("defs/lib/base.libsonnet", "{ cpu: '256', memory: '512' }"),
+                (
+                    "defs/task.jsonnet",
+                    r#"local base = import 'lib/base.libsonnet';
+                    local tfstate = std.native('net_tfstate');
+                    base {
+                      family: 'app-' + std.extVar('stage'),
+                      subnets: [s.id for s in tfstate('aws_subnet.private')],
+                      replicas: std.extVar('replicas'),
+                      host: std.native('ssm')('/app/db/host'),
+                      host_again: "{{ ssm(name='/app/db/host') }}",
+                      second: std.native('ssm_list')('/app/hosts', 1),
+                      secret: std.native('secretsmanager_arn')('app/db'),
+                      tag: "{{ must_env(name='IMAGE_TAG') }}",
+                    }"#,
+                ),
+            ],
+            &["network.tfstate", "ecs-service-def.json"],
+        );
+        let fakes = Fakes::standard();
+        let opts = ProjectOptions {
+            jsonnet: ExtVars {
+                strs: vec![("stage".into(), "prod".into())],
+                codes: vec![("replicas".into(), "[1, 2][1]".into())],
+            },
+            ..opts(None, None)
+        };
+        let p = load_in(
+            dir.path(),
+            &opts,
+            &[("NET", "network"), ("IMAGE_TAG", "v7")],
+            &fakes,
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.config().cluster, "prod-subnet-aaa");
+        assert_eq!(p.config().region.as_deref(), Some("ap-northeast-1"));
+        let td = p.render_task_definition().await.unwrap();
+        assert_eq!(
+            td,
+            json!({
+                "cpu": "256", "memory": "512", "family": "app-prod",
+                "subnets": ["subnet-aaa", "subnet-bbb"], "replicas": 2,
+                "host": "db.internal", "host_again": "db.internal", "second": "b.internal",
+                "secret": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/db-AbCdEf",
+                "tag": "v7",
+            })
+        );
+        // One call per name, shared by Jsonnet natives and tera functions, config and definitions.
+        assert_eq!(fakes.ssm.calls(), 3);
+        assert_eq!(fakes.secrets.calls(), 1);
+
+        // A plugin native in `plugins` is an error in pass 1.
+        std::fs::write(
+            dir.path().join("ecspress.jsonnet"),
+            "{ plugins: [{ name: 'tfstate', config: { path: std.native('ssm')('/x') } }] }",
+        )
+        .unwrap();
+        let err = load_in(dir.path(), &opts, &[], &fakes).await.unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains(
+                "ecspress.jsonnet:1:48: `plugins`: native is not defined: ssm; native functions \
+                 here: env, must_env"
+            ),
+            "{msg}"
+        );
+        assert!(msg.contains("(in field config.path)"), "{msg}");
     }
 
     #[tokio::test]

@@ -22,28 +22,29 @@ pub enum FileFormat {
     Json,
     /// YAML (1.2 via serde_yaml_ng), with `<<` merge keys applied.
     Yaml,
+    /// Jsonnet (`.jsonnet`, `.libsonnet`): evaluated first (see [`super::jsonnet`]); the
+    /// resulting JSON text is rendered and parsed as JSON.
+    Jsonnet,
 }
 
 impl FileFormat {
-    /// By extension: `.yml`/`.yaml` are YAML, `.json`/`.jsonc` and anything else JSON (as in
-    /// ecspresso, where any non-Jsonnet extension is JSON). `.jsonnet` is refused.
+    /// By extension: `.yml`/`.yaml` are YAML, `.jsonnet`/`.libsonnet` Jsonnet, `.json`/`.jsonc`
+    /// and anything else JSON (as in ecspresso, where any non-Jsonnet extension is JSON).
     pub fn for_definition(path: &Path) -> Result<FileFormat, TemplateError> {
         match extension(path).as_deref() {
             Some("yml" | "yaml") => Ok(FileFormat::Yaml),
-            Some("jsonnet" | "libsonnet") => Err(TemplateError::whole_file(
-                &path.display().to_string(),
-                TemplateErrorKind::Format,
-                "Jsonnet is not supported; use JSON (comments allowed), or YAML with tera templates",
-            )),
+            Some("jsonnet" | "libsonnet") => Ok(FileFormat::Jsonnet),
             _ => Ok(FileFormat::Json),
         }
     }
 
-    /// Config files: `.yml`, `.yaml`, `.json` (and `.jsonc`); anything else is an error.
+    /// Config files: `.yml`, `.yaml`, `.json` (and `.jsonc`), `.jsonnet`; anything else is an
+    /// error.
     pub fn for_config(path: &Path) -> Option<FileFormat> {
         match extension(path).as_deref() {
             Some("yml" | "yaml") => Some(FileFormat::Yaml),
             Some("json" | "jsonc") => Some(FileFormat::Json),
+            Some("jsonnet") => Some(FileFormat::Jsonnet),
             _ => None,
         }
     }
@@ -172,7 +173,7 @@ pub fn strip_json_comments(text: &str) -> String {
 }
 
 /// The `line`-th line of `text` (1-based) as a snippet, for parse errors.
-fn line_snippet(text: &str, line: usize, column: usize) -> Option<String> {
+pub(super) fn line_snippet(text: &str, line: usize, column: usize) -> Option<String> {
     let src = text.lines().nth(line.checked_sub(1)?)?;
     let gutter = line.to_string();
     let pad = " ".repeat(gutter.len());
@@ -199,16 +200,17 @@ pub fn parse_rendered(text: &str, format: FileFormat, file: &str) -> Result<Valu
         snippet: line_snippet(text, line, column),
     };
     match format {
-        FileFormat::Json => serde_json::from_str(&strip_json_comments(text)).map_err(|e| {
-            located(
-                e.line(),
-                e.column(),
-                format!(
-                    "invalid JSON after rendering: {}",
-                    without_location(&e.to_string())
-                ),
-            )
-        }),
+        FileFormat::Json | FileFormat::Jsonnet => serde_json::from_str(&strip_json_comments(text))
+            .map_err(|e| {
+                located(
+                    e.line(),
+                    e.column(),
+                    format!(
+                        "invalid JSON after rendering: {}",
+                        without_location(&e.to_string())
+                    ),
+                )
+            }),
         FileFormat::Yaml => {
             let yaml_err = |e: serde_yaml_ng::Error| {
                 let message = format!(

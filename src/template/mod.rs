@@ -7,7 +7,8 @@
 //! VM turns a function's `Err` into a `RenderingError` at the call's span, though it keeps only
 //! the error's `Display`; checked in `tests::tfstate_functions` and friends). Templates are
 //! registered under the file's display path, so every message points at the user's file.
-//! Definition files also accept YAML and JSON comments (see [`format`]).
+//! Definition files also accept YAML and JSON comments (see [`format`]), and Jsonnet: evaluated
+//! first, with native functions sharing this engine's state, then rendered (see [`jsonnet`]).
 //!
 //! Functions (tera named arguments):
 //!
@@ -28,6 +29,7 @@
 
 mod format;
 mod functions;
+mod jsonnet;
 mod lookups;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -36,11 +38,13 @@ mod tests;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::model::tfstate::TfState;
 
 pub use format::{DefinitionKind, FileFormat, parse_rendered, strip_json_comments};
+pub use jsonnet::{ExtVars, SSM_LIST_FUNCTION, is_jsonnet, parse_ext_var};
 pub use lookups::AwsLookups;
 
 /// Where `env` and `must_env` read variables from.
@@ -214,6 +218,8 @@ pub struct Engine {
     tera: tera::Tera,
     /// The functions we registered, for "did you mean" on an unknown function.
     functions: Vec<String>,
+    /// The same functions for Jsonnet files (native functions), and the ext vars.
+    natives: jsonnet::Natives,
 }
 
 impl fmt::Debug for Engine {
@@ -227,11 +233,17 @@ impl Engine {
     pub fn new(env: Arc<dyn EnvSource>) -> Self {
         let mut tera = tera::Tera::new();
         tera.autoescape_on(Vec::<&'static str>::new());
-        functions::register_builtins(&mut tera, env);
+        functions::register_builtins(&mut tera, Arc::clone(&env));
         Engine {
             tera,
             functions: BUILTIN_FUNCTIONS.iter().map(|f| (*f).to_owned()).collect(),
+            natives: jsonnet::Natives::new(env),
         }
+    }
+
+    /// Jsonnet external variables (`std.extVar`) for [`Engine::evaluate_jsonnet`].
+    pub fn set_ext_vars(&mut self, ext: ExtVars) {
+        self.natives.ext = ext;
     }
 
     /// Register functions that ignore their arguments and return `placeholder` (config pass 1,
@@ -251,12 +263,18 @@ impl Engine {
         for base in TFSTATE_FUNCTIONS {
             self.functions.push(format!("{prefix}{base}"));
         }
+        self.natives
+            .tfstates
+            .push((prefix.to_owned(), Arc::clone(&state)));
         functions::register_tfstate(&mut self.tera, prefix, state);
     }
 
     /// Register `{prefix}ssm`.
     pub fn register_ssm(&mut self, prefix: &str, lookups: Arc<AwsLookups>) {
         self.functions.push(format!("{prefix}{SSM_FUNCTION}"));
+        self.natives
+            .ssm
+            .push((prefix.to_owned(), Arc::clone(&lookups)));
         functions::register_ssm(&mut self.tera, prefix, lookups);
     }
 
@@ -264,6 +282,9 @@ impl Engine {
     pub fn register_secretsmanager(&mut self, prefix: &str, lookups: Arc<AwsLookups>) {
         self.functions
             .push(format!("{prefix}{SECRETSMANAGER_FUNCTION}"));
+        self.natives
+            .secrets
+            .push((prefix.to_owned(), Arc::clone(&lookups)));
         functions::register_secretsmanager(&mut self.tera, prefix, lookups);
     }
 
@@ -291,6 +312,75 @@ impl Engine {
 }
 
 impl Engine {
+    /// Evaluate the Jsonnet file `path` (absolute; imports resolve next to it) whose text is
+    /// `text`, to pretty JSON text, ready for [`Engine::render`]. `display` names the file in
+    /// messages; other files are shown relative to `cwd`. With `fields`, only those top-level
+    /// fields are evaluated (`(required, optional)`: an optional field that fails is left out),
+    /// which is how config pass 1 reads `plugins` without touching plugin calls elsewhere.
+    pub async fn evaluate_jsonnet(
+        &self,
+        path: &Path,
+        display: &str,
+        text: String,
+        cwd: &Path,
+        fields: Option<(&'static [&'static str], &'static [&'static str])>,
+    ) -> Result<String, TemplateError> {
+        let natives = self.natives.clone();
+        let source = jsonnet::Source {
+            path: path.to_path_buf(),
+            display: display.to_owned(),
+            text,
+            cwd: cwd.to_path_buf(),
+        };
+        let task = tokio::task::spawn_blocking(move || {
+            let output = match fields {
+                None => jsonnet::Output::Whole,
+                Some((required, optional)) => jsonnet::Output::Fields { required, optional },
+            };
+            jsonnet::evaluate(&natives, &source, output)
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(join) => Err(TemplateError::whole_file(
+                display,
+                TemplateErrorKind::Render,
+                format!("Jsonnet evaluation did not finish: {join}"),
+            )),
+        }
+    }
+
+    /// The top-level field names of the Jsonnet config `path`, and those of `fields` that
+    /// evaluate: `(keys, {field: value})`. Synchronous, for `ecspress migrate`: use an engine
+    /// without AWS functions (its natives would block on AWS).
+    pub fn outline_jsonnet(
+        &self,
+        path: &Path,
+        display: &str,
+        text: String,
+        cwd: &Path,
+        fields: &[&str],
+    ) -> Result<(Vec<String>, serde_json::Value), TemplateError> {
+        let source = jsonnet::Source {
+            path: path.to_path_buf(),
+            display: display.to_owned(),
+            text,
+            cwd: cwd.to_path_buf(),
+        };
+        let json = jsonnet::evaluate(&self.natives, &source, jsonnet::Output::Outline(fields))?;
+        let mut value: serde_json::Value = serde_json::from_str(&json).map_err(|e| {
+            TemplateError::whole_file(display, TemplateErrorKind::Format, e.to_string())
+        })?;
+        let keys = value["keys"]
+            .as_array()
+            .map(|k| {
+                k.iter()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((keys, value["fields"].take()))
+    }
+
     /// Add a hint to tera's "Unknown function `x`": the closest function we have, or that
     /// plugin functions need a `plugins` entry.
     fn with_function_hint(&self, mut err: TemplateError) -> TemplateError {

@@ -528,7 +528,8 @@ fn definition_formats_by_extension() {
         ("a.json.tmpl", Some(FileFormat::Json)),
         ("a.yaml", Some(FileFormat::Yaml)),
         ("a.yml", Some(FileFormat::Yaml)),
-        ("a.jsonnet", None),
+        ("a.jsonnet", Some(FileFormat::Jsonnet)),
+        ("a.libsonnet", Some(FileFormat::Jsonnet)),
     ];
     for (path, want) in cases {
         assert_eq!(
@@ -541,7 +542,8 @@ fn definition_formats_by_extension() {
         ("c.yml", Some(FileFormat::Yaml)),
         ("c.yaml", Some(FileFormat::Yaml)),
         ("c.json", Some(FileFormat::Json)),
-        ("c.jsonnet", None),
+        ("c.jsonnet", Some(FileFormat::Jsonnet)),
+        ("c.libsonnet", None),
         ("c.toml", None),
     ];
     for (path, want) in cases {

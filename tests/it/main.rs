@@ -9,6 +9,7 @@ mod cli;
 mod codedeploy_cli;
 mod deploy_cli;
 mod diff_cli;
+mod jsonnet_cli;
 mod migrate_cli;
 mod multi_cli;
 mod notify_cli;

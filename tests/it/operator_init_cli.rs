@@ -164,13 +164,15 @@ async fn init_then_diff_is_clean(
     init.extend_from_slice(extra);
     let o = ecspress(&sim, fresh.path(), &init);
     expect_exit(&o, 0);
-    let ext = if extra.contains(&"--yaml") {
-        "yml"
+    let (config, ext) = if extra.contains(&"--yaml") {
+        ("ecspress.yml", "yml")
+    } else if extra.contains(&"--jsonnet") {
+        ("ecspress.jsonnet", "jsonnet")
     } else {
-        "json"
+        ("ecspress.yml", "json")
     };
     let files = [
-        "ecspress.yml".to_owned(),
+        config.to_owned(),
         format!("ecs-service-def.{ext}"),
         format!("ecs-task-def.{ext}"),
     ];
@@ -265,6 +267,19 @@ async fn init_yaml_files_then_diff_is_clean() {
     insta::assert_snapshot!("init_hello_task_definition_yaml", task);
     let service: serde_json::Value = serde_yaml_ng::from_str(&service).expect("yaml");
     assert_eq!(service["desiredCount"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_jsonnet_files_then_diff_is_clean() {
+    let [config, service, task] =
+        init_then_diff_is_clean("hello", "hello", "hello", &["--jsonnet"]).await;
+    let config: serde_json::Value = serde_json::from_str(&config).expect("JSON is Jsonnet");
+    assert_eq!(config["task_definition"], "ecs-task-def.jsonnet");
+    assert_eq!(config["service_definition"], "ecs-service-def.jsonnet");
+    let service: serde_json::Value = serde_json::from_str(&service).expect("JSON");
+    assert_eq!(service["desiredCount"], 2);
+    let task: serde_json::Value = serde_json::from_str(&task).expect("JSON");
+    assert!(task["containerDefinitions"].is_array(), "{task}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
