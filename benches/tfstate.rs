@@ -2,7 +2,7 @@
 //! parse (what tfstate-lookup does: decode everything, then index).
 //!
 //! ```text
-//! cargo bench --bench tfstate                 # 10 MB and 100 MB states
+//! cargo bench --bench tfstate                 # 10 MB, 100 MB and 500 MB states
 //! cargo bench --bench tfstate -- --sizes 10   # sizes in MB
 //! ```
 //!
@@ -40,7 +40,7 @@ fn main() {
         .position(|a| a == "--sizes")
         .and_then(|i| args.get(i + 1))
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![10, 100]);
+        .unwrap_or_else(|| vec![10, 100, 500]);
 
     let dir = tempfile::tempdir().expect("temp dir");
     let exe = std::env::current_exe().expect("own path");
@@ -108,6 +108,10 @@ fn main() {
         "load = read the file + parse/index; list = all instance addresses; lookups = {LOOKUPS} \
          random `<instance>.id` / output lookups; peak RSS = VmHWM of the loader's process; start = its \
          VmRSS before reading the file."
+    );
+    println!(
+        "targets (#9): 100 MB state → {LOOKUPS} lookups ≤ 1 s and peak RSS ≤ 1.5x the file size \
+         (lazy loader); naive = a full serde_json::Value parse, the baseline."
     );
 }
 
