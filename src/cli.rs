@@ -239,7 +239,7 @@ pub struct DeployArgs {
     )]
     pub revision: Option<u32>,
     /// Use the newest registered revision of the family instead of the file
-    #[arg(long)]
+    #[arg(long, conflicts_with = "skip_task_definition")]
     pub latest_task_definition: bool,
     /// Start a new deployment even if nothing changed
     #[arg(long)]

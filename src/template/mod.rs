@@ -392,14 +392,30 @@ impl Engine {
         else {
             return err;
         };
-        let closest = self
+        // Candidates: what this engine has, and the plugin functions a `plugins` entry would
+        // add (a typo of `tfstate` in a project without a tfstate plugin still gets a hint).
+        let plugin_functions = TFSTATE_FUNCTIONS
+            .iter()
+            .chain([&SSM_FUNCTION, &SECRETSMANAGER_FUNCTION])
+            .map(|f| (*f).to_owned());
+        let candidates: Vec<String> = self
             .functions
+            .iter()
+            .cloned()
+            .chain(plugin_functions)
+            .collect();
+        let closest = candidates
             .iter()
             .map(|f| (strsim::jaro_winkler(&name, f), f))
             .filter(|(score, f)| *score >= 0.8 && **f != name)
             .max_by(|a, b| a.0.total_cmp(&b.0));
         if let Some((_, f)) = closest {
             err.message.push_str(&format!("; did you mean `{f}`?"));
+            if !self.functions.contains(f) {
+                err.message.push_str(&format!(
+                    " (`{f}` comes from a tfstate plugin: add one under `plugins`)"
+                ));
+            }
         }
         if TFSTATE_FUNCTIONS
             .iter()

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod bad_inputs;
 mod bluegreen_cli;
 mod chatops_cli;
 mod cli;
