@@ -156,7 +156,20 @@ pub async fn init(
         dir.join(td_file),
         opts.format.text(&task_definition_file(&td))?,
     ));
-    if !opts.force {
+    write_new_files(&files, opts.force, "", sink)?;
+    Ok(())
+}
+
+/// Write generated files (init, migrate): refuse, before writing any, when one exists and
+/// `force` is off (`hint` is added to that error); create parent directories; one `wrote`
+/// line per file.
+pub(crate) fn write_new_files(
+    files: &[(PathBuf, String)],
+    force: bool,
+    hint: &str,
+    sink: &dyn EventSink,
+) -> anyhow::Result<()> {
+    if !force {
         let existing: Vec<String> = files
             .iter()
             .filter(|(p, _)| p.exists())
@@ -164,12 +177,16 @@ pub async fn init(
             .collect();
         if !existing.is_empty() {
             bail!(
-                "{} already exist(s); pass --force to overwrite",
+                "{} already exist(s); pass --force to overwrite{hint}",
                 existing.join(", ")
             );
         }
     }
-    for (path, text) in &files {
+    for (path, text) in files {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
         sink.emit(Event::Info {
             message: format!("wrote {}", path.display()),

@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
 use crate::model::migrate::{
     ConfigPlan, Problem, Quotes, convert_config, convert_template, convert_template_with,
@@ -169,30 +169,8 @@ pub fn migrate(opts: &MigrateOptions, sink: &dyn EventSink) -> anyhow::Result<Mi
             files.push((target, converted));
         }
     }
-    if !opts.force {
-        let existing: Vec<String> = files
-            .iter()
-            .filter(|(p, _)| p.exists())
-            .map(|(p, _)| p.display().to_string())
-            .collect();
-        if !existing.is_empty() {
-            bail!(
-                "{} already exist(s); pass --force to overwrite (or --out DIR)",
-                existing.join(", ")
-            );
-        }
-    }
-    for (path, text) in &files {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
-        sink.emit(Event::Info {
-            message: format!("wrote {}", path.display()),
-        });
-        summary.files.push(path.clone());
-    }
+    crate::ops::init::write_new_files(&files, opts.force, " (or --out DIR)", sink)?;
+    summary.files = files.iter().map(|(p, _)| p.clone()).collect();
     summary.left = left.iter().filter(|(_, p)| p.left).count();
     for (file, p) in left {
         if p.left {
