@@ -29,12 +29,13 @@ where
     F: Fn(GlobalSettings, Printer, Option<Arc<RateLimiter>>) -> Fut,
     Fut: Future<Output = anyhow::Result<ExitStatus>>,
 {
+    // Flags first (also for one config): a bad `--concurrency` is reported as such.
+    let fleet = FleetSettings::from_args(fleet)?;
     let configs = settings.config_list()?;
     if configs.len() <= 1 {
         let one = settings.single_config(command)?;
         return work(one, printer.clone(), None).await;
     }
-    let fleet = FleetSettings::from_args(fleet)?;
     let limiter = fleet.limiter();
     run(configs, fleet.concurrency, settings, printer, |s, p| {
         work(s, p, Some(limiter.clone()))

@@ -450,9 +450,30 @@ impl Project {
             e.file = display.clone();
             e
         })?;
-        let text = tokio::fs::read_to_string(path)
-            .await
-            .with_context(|| format!("cannot read {display}"))?;
+        let key = match kind {
+            DefinitionKind::Task => "task_definition",
+            DefinitionKind::Service => "service_definition",
+        };
+        let bytes = tokio::fs::read(path).await.with_context(|| {
+            format!(
+                "cannot read {display} (the `{key}` of {})",
+                display_path(&self.config_path, &self.cwd)
+            )
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
+            let column = 1 + at
+                - bytes[..at]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |i| i + 1);
+            anyhow!(
+                "{display}:{line}:{column}: not UTF-8 text (byte 0x{:02X}); save the file as UTF-8",
+                bytes[at]
+            )
+        })?;
         let text = if format == FileFormat::Jsonnet {
             self.engine
                 .evaluate_jsonnet(path, &display, text, &self.cwd, None)

@@ -132,6 +132,39 @@ pub async fn run(
     } else {
         Some(deploy::render_task(project, false, sink).await?)
     };
+    if let Some(td) = &rendered {
+        // The flags are checked against the file before any AWS call.
+        run::watched_container(td, opts.watch_container.as_deref()).map_err(|e| anyhow!(e))?;
+        if let Some(o) = &opts.overrides {
+            run::check_overrides(o, td).map_err(|e| anyhow!(e))?;
+        }
+    }
+    let check_input = |input: &Value| -> anyhow::Result<()> {
+        let unknown = crate::aws::codec::unknown_run_task_fields(input).map_err(|e| {
+            anyhow!("the RunTask input (--overrides and the service definition's settings) is {e}")
+        })?;
+        if !unknown.is_empty() {
+            bail!(
+                "fields unknown to the RunTask API: {}; nothing was changed",
+                unknown.join(", ")
+            );
+        }
+        Ok(())
+    };
+    let plan = |td: &str| {
+        run::run_task_input(
+            &RunPlan {
+                cluster: &cluster,
+                task_definition: td,
+                count: opts.count,
+                started_by: opts.started_by.as_deref(),
+                overrides: opts.overrides.as_ref(),
+            },
+            service_file.as_ref(),
+        )
+    };
+    // Unknown fields do not depend on the revision: checked before any AWS call too.
+    check_input(&plan("placeholder").0)?;
     let choice = deploy::choose_task_definition(
         project,
         ecs,
@@ -179,28 +212,8 @@ pub async fn run(
         // family to its newest ACTIVE revision, which is the one just registered.
         TaskDefinitionChoice::Register { .. } => family.clone(),
     };
-    let plan = |td: &str| {
-        run::run_task_input(
-            &RunPlan {
-                cluster: &cluster,
-                task_definition: td,
-                count: opts.count,
-                started_by: opts.started_by.as_deref(),
-                overrides: opts.overrides.as_ref(),
-            },
-            service_file.as_ref(),
-        )
-    };
     let (input, notes) = plan(&placeholder);
-    let unknown = crate::aws::codec::unknown_run_task_fields(&input).map_err(|e| {
-        anyhow!("the RunTask input (--overrides and the service definition's settings) is {e}")
-    })?;
-    if !unknown.is_empty() {
-        bail!(
-            "fields unknown to the RunTask API: {}; nothing was changed",
-            unknown.join(", ")
-        );
-    }
+    check_input(&input)?;
     for n in notes {
         sink.emit(Event::Warning { message: n });
     }

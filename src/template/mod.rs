@@ -392,12 +392,35 @@ impl Engine {
         else {
             return err;
         };
-        // Candidates: what this engine has, and the plugin functions a `plugins` entry would
-        // add (a typo of `tfstate` in a project without a tfstate plugin still gets a hint).
-        let plugin_functions = TFSTATE_FUNCTIONS
+        let plugin_functions: Vec<String> = TFSTATE_FUNCTIONS
             .iter()
             .chain([&SSM_FUNCTION, &SECRETSMANAGER_FUNCTION])
-            .map(|f| (*f).to_owned());
+            .map(|f| (*f).to_owned())
+            .collect();
+        if plugin_functions.contains(&name) {
+            // A plugin function under its own name: the plugin is missing, not the spelling.
+            err.message
+                .push_str(" (it comes from a tfstate plugin: add one under `plugins`)");
+            return err;
+        }
+        let close_registered = self
+            .functions
+            .iter()
+            .any(|f| strsim::jaro_winkler(&name, f) >= 0.8 && *f != name);
+        if let Some(base) = TFSTATE_FUNCTIONS
+            .iter()
+            .filter(|b| name.len() > b.len() && name.ends_with(*b))
+            .max_by_key(|b| b.len())
+            && !close_registered
+        {
+            let prefix = &name[..name.len() - base.len()];
+            err.message.push_str(&format!(
+                " (it comes from a tfstate plugin with `func_prefix: {prefix}` under `plugins`)"
+            ));
+            return err;
+        }
+        // Candidates: what this engine has, and the plugin functions a `plugins` entry would
+        // add (a typo of `tfstate` in a project without a tfstate plugin still gets a hint).
         let candidates: Vec<String> = self
             .functions
             .iter()
@@ -409,19 +432,20 @@ impl Engine {
             .map(|f| (strsim::jaro_winkler(&name, f), f))
             .filter(|(score, f)| *score >= 0.8 && **f != name)
             .max_by(|a, b| a.0.total_cmp(&b.0));
+        let mut plugin_hint = TFSTATE_FUNCTIONS
+            .iter()
+            .chain([&SSM_FUNCTION, &SECRETSMANAGER_FUNCTION])
+            .any(|b| name.ends_with(b));
         if let Some((_, f)) = closest {
             err.message.push_str(&format!("; did you mean `{f}`?"));
             if !self.functions.contains(f) {
                 err.message.push_str(&format!(
                     " (`{f}` comes from a tfstate plugin: add one under `plugins`)"
                 ));
+                plugin_hint = false;
             }
         }
-        if TFSTATE_FUNCTIONS
-            .iter()
-            .chain([&SSM_FUNCTION, &SECRETSMANAGER_FUNCTION])
-            .any(|b| name.ends_with(b))
-        {
+        if plugin_hint {
             err.message.push_str(
                 " (prefixed plugin functions come from `plugins` entries, named with their \
                  func_prefix; a tfstate function needs a tfstate plugin)",
