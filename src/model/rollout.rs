@@ -799,6 +799,39 @@ pub fn assess_deployments(
             None => Assessment::Running("IN_PROGRESS".into()),
         };
     }
+    // Ours vanished (or stopped) unseen as FAILED and an *older* deployment of another task
+    // definition is PRIMARY again: that is a rollback to it (the circuit breaker or an alarm
+    // acted between two polls and ECS dropped our drained deployment), not a newer
+    // deployment superseding ours.
+    let back_on_older = primary.filter(|p| {
+        p.created_at
+            .zip(ours.created_at)
+            .is_some_and(|(theirs, mine)| theirs < mine)
+            && task_definition_name(&p.task_definition)
+                != task_definition_name(&ours.task_definition)
+    });
+    if !matches!(ours.rollout(), Some("COMPLETED" | "FAILED"))
+        && let Some(p) = back_on_older
+    {
+        let back_to = task_definition_name(&p.task_definition);
+        let why = format!(
+            "deployment {our_id} is gone and the service is back on the earlier deployment {} ({back_to})",
+            p.id
+        );
+        return match p.rollout() {
+            Some("FAILED") => finished(
+                Outcome::RollbackFailed,
+                format!(
+                    "{why}; the rollback failed too: {}",
+                    p.rollout_state_reason.as_deref().unwrap_or("FAILED")
+                ),
+            ),
+            Some("COMPLETED") | None => {
+                finished(Outcome::RolledBack, format!("{why}: rolled back"))
+            }
+            _ => Assessment::Running(format!("rolling back to {back_to}")),
+        };
+    }
     match ours.rollout() {
         Some("COMPLETED") => finished(Outcome::Succeeded, ""),
         Some("FAILED") => {

@@ -19,6 +19,11 @@ fn line(id: &str, status: &str, td: &str, rollout: Option<&str>) -> DeploymentLi
     }
 }
 
+fn at(mut l: DeploymentLine, created_at: f64) -> DeploymentLine {
+    l.created_at = Some(created_at);
+    l
+}
+
 fn svc(deployments: Vec<DeploymentLine>, rollback_configured: bool) -> ServiceSnapshot {
     ServiceSnapshot {
         status: "ACTIVE".into(),
@@ -279,6 +284,41 @@ fn fallback_verdicts() {
             "ours drained away while in progress",
             svc(vec![other(TD3, Some("IN_PROGRESS"))], true),
             Some(ours("PRIMARY", TD4, Some("IN_PROGRESS"))),
+            zero,
+            Some(Superseded),
+        ),
+        (
+            "ours vanished in progress; the older deployment is back: a rollback between polls",
+            svc(vec![at(other(TD3, Some("COMPLETED")), 100.0)], true),
+            Some(at(ours("PRIMARY", TD4, Some("IN_PROGRESS")), 200.0)),
+            zero,
+            Some(RolledBack),
+        ),
+        (
+            "ours vanished in progress; the older deployment is back but failing",
+            svc(vec![at(other(TD3, Some("FAILED")), 100.0)], true),
+            Some(at(ours("PRIMARY", TD4, Some("IN_PROGRESS")), 200.0)),
+            zero,
+            Some(RollbackFailed),
+        ),
+        (
+            "ours vanished in progress; the older deployment is still scaling back up",
+            svc(vec![at(other(TD3, Some("IN_PROGRESS")), 100.0)], true),
+            Some(at(ours("PRIMARY", TD4, Some("IN_PROGRESS")), 200.0)),
+            zero,
+            None,
+        ),
+        (
+            "ours vanished in progress; a newer deployment took over",
+            svc(vec![at(other(TD3, Some("IN_PROGRESS")), 300.0)], true),
+            Some(at(ours("PRIMARY", TD4, Some("IN_PROGRESS")), 200.0)),
+            zero,
+            Some(Superseded),
+        ),
+        (
+            "ours vanished; an older deployment of the same revision is not a rollback",
+            svc(vec![at(other(TD4, Some("COMPLETED")), 100.0)], true),
+            Some(at(ours("PRIMARY", TD4, Some("IN_PROGRESS")), 200.0)),
             zero,
             Some(Superseded),
         ),
