@@ -24,6 +24,9 @@ pub(crate) struct World {
     pub region: String,
     /// Simulated now (epoch ms); only moves forward.
     pub now_ms: i64,
+    /// The last tick boundary: ticks run every [`TICK_MS`] from here, however often calls move
+    /// `now_ms` in between (calls closer than one simulated second apart must not starve them).
+    ticked_ms: i64,
     rng: u64,
     seq: u64,
     /// Tasks of every kind (service, task set, RunTask).
@@ -42,6 +45,7 @@ impl World {
             account: options.account.clone(),
             region: options.region.clone(),
             now_ms,
+            ticked_ms: now_ms,
             rng: options.seed,
             seq: 0,
             tasks: Tasks::default(),
@@ -57,9 +61,17 @@ impl World {
     }
 
     /// Step the world in ticks up to `target_ms`.
+    ///
+    /// Ticks are counted from the last tick boundary, not from the last call: a call between
+    /// ticks only moves `now_ms` (exact timestamps), and the next tick still comes one simulated
+    /// second after the previous one. (Counting from `now_ms` dropped the remainder on every
+    /// call, so clients polling more often than once per simulated second stalled every
+    /// deployment: 50 watchers at 1 s against `--time-scale 0.25`.)
     pub fn advance_to(&mut self, target_ms: i64) {
-        while self.now_ms + TICK_MS <= target_ms {
-            self.now_ms += TICK_MS;
+        while self.ticked_ms + TICK_MS <= target_ms {
+            self.ticked_ms += TICK_MS;
+            // A partial advance never reaches the next boundary, so this only moves forward.
+            self.now_ms = self.ticked_ms;
             self.tick();
         }
         if target_ms > self.now_ms {
@@ -137,5 +149,33 @@ impl World {
             "codedeploy": self.codedeploy.dump(wall_ms),
             "alarms": self.alarms,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_between_ticks_do_not_starve_the_ticks() {
+        let mut w = World::new(&SimOptions::default(), 0);
+        // A call every 400 simulated ms: ten seconds must still run ten ticks, one per second.
+        let mut ticks = Vec::new();
+        let mut last = w.ticked_ms;
+        for t in (400..=10_000).step_by(400) {
+            w.advance_to(t);
+            assert_eq!(w.now_ms, t, "timestamps are exact");
+            if w.ticked_ms != last {
+                ticks.push(w.ticked_ms);
+                last = w.ticked_ms;
+            }
+        }
+        assert_eq!(w.ticked_ms, 10_000);
+        assert_eq!(
+            ticks,
+            [
+                1_000, 2_000, 3_000, 4_000, 5_000, 6_000, 7_000, 8_000, 9_000, 10_000
+            ]
+        );
     }
 }
