@@ -344,10 +344,8 @@ def throttle(args):
             )
             print(f"  {label}: {wall:.1f}s, ok {ok}/{len(codes)}, surfaced {surfaced}, throttled {throttled}", file=sys.stderr)
 
-        def one_run():
-            code, _, _, out, err, _ = run(
-                fleet + ["--max-api-rps", str(args.max_api_rps), "--output", "json"], sim.env(IMAGE_TAG="v1")
-            )
+        def one_run(rps, tag):
+            code, _, _, out, err, _ = run(fleet + ["--max-api-rps", rps, "--output", "json"], sim.env(IMAGE_TAG=tag))
             # Per-service verdicts: the run's fleet_summary record.
             codes = [code]
             for line in out.splitlines():
@@ -383,11 +381,16 @@ def throttle(args):
             outs = [p.communicate()[0].decode(errors="replace") for p in procs]
             return [p.returncode for p in procs], "".join(outs)
 
-        measure(f"one run: deploy --config x{args.services} --concurrency {args.services} --max-api-rps {args.max_api_rps}", one_run)
+        for k, rps in enumerate(args.max_api_rps.split(",")):
+            measure(
+                f"one run: deploy --config x{args.services} --concurrency {args.services} --max-api-rps {rps}",
+                lambda rps=rps, k=k: one_run(rps, f"v1-{k}"),
+            )
         # The slowest single deploy: a few services deployed alone, one at a time.
         for k, c in enumerate(cfgs[: args.singles]):
             measure(f"single deploy alone ({os.path.basename(os.path.dirname(c))})", singles(f"v2-{k}", [c]))
-        measure(f"{args.services} sequential separate processes", singles("v3", cfgs))
+        if not args.no_sequential:
+            measure(f"{args.services} sequential separate processes", singles("v3", cfgs))
         if args.concurrent_processes:
             measure(f"{args.services} concurrent separate processes", concurrent_processes)
     finally:
@@ -525,7 +528,8 @@ def main():
     p = sub.add_parser("throttle")
     p.add_argument("--services", type=int, default=50)
     p.add_argument("--tps", type=float, default=20)
-    p.add_argument("--max-api-rps", type=float, default=10)
+    p.add_argument("--max-api-rps", default="10", help="comma-separated: one fleet run per value")
+    p.add_argument("--no-sequential", action="store_true")
     p.add_argument("--singles", type=int, default=3)
     p.add_argument("--time-scale", type=float, default=0.05)
     p.add_argument("--concurrent-processes", action="store_true")
