@@ -86,6 +86,26 @@ impl Clock {
         };
     }
 
+    /// The wall-clock instant (epoch ms) at which this clock read `sim_ms`: what
+    /// `/_sim/state`'s `terminalAt` reports, so a benchmark can tell how long after a
+    /// deployment became terminal a client noticed. A scaled clock maps back through its
+    /// scale (jumps made with [`Clock::advance`] are taken as made before `sim_ms`); a manual
+    /// clock has no wall time and returns `sim_ms` unchanged.
+    pub fn wall_ms_at(&self, sim_ms: i64) -> i64 {
+        match &self.kind {
+            Kind::Scaled {
+                start_ms,
+                time_scale,
+                offset_ms,
+                ..
+            } => {
+                let sim_elapsed = (sim_ms - start_ms - offset_ms.load(Ordering::SeqCst)) as f64;
+                start_ms + (sim_elapsed * time_scale).round() as i64
+            }
+            Kind::Manual { .. } => sim_ms,
+        }
+    }
+
     /// Real duration of `simulated` on this clock (manual clocks: zero).
     pub fn real_duration(&self, simulated: Duration) -> Duration {
         match &self.kind {
@@ -122,5 +142,22 @@ mod tests {
             c.real_duration(Duration::from_secs(10)),
             Duration::from_millis(10)
         );
+    }
+
+    #[test]
+    fn wall_ms_at_maps_simulated_time_back_to_the_wall_clock() {
+        let c = Clock::scaled(0.01);
+        let Kind::Scaled { start_ms, .. } = &c.kind else {
+            unreachable!("scaled clock")
+        };
+        let start = *start_ms;
+        assert_eq!(c.wall_ms_at(start), start);
+        // 100 simulated seconds at scale 0.01 last one real second.
+        assert_eq!(c.wall_ms_at(start + 100_000), start + 1_000);
+        // A jump of 50 simulated seconds happened before: it took no wall time.
+        c.advance(Duration::from_secs(50));
+        assert_eq!(c.wall_ms_at(start + 150_000), start + 1_000);
+        let m = Clock::manual(7_000);
+        assert_eq!(m.wall_ms_at(9_000), 9_000);
     }
 }

@@ -139,7 +139,8 @@ impl Sim {
         let now = self.clock.now();
         let mut inner = self.lock();
         inner.world.advance_to(now);
-        let mut v = inner.world.dump();
+        let clock = self.clock.clone();
+        let mut v = inner.world.dump(&move |ms| clock.wall_ms_at(ms));
         if let Value::Object(m) = &mut v {
             m.insert(
                 "faults".into(),

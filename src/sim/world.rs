@@ -140,13 +140,14 @@ impl World {
             .collect()
     }
 
-    /// The whole state as JSON (`GET /_sim/state`).
-    pub fn dump(&self) -> Value {
+    /// The whole state as JSON (`GET /_sim/state`); `wall_ms` maps a simulated instant to
+    /// the wall clock (`terminalAt` of finished deployments, see [`super::Clock::wall_ms_at`]).
+    pub fn dump(&self, wall_ms: &dyn Fn(i64) -> i64) -> Value {
         json!({
             "now": self.now_secs(),
-            "ecs": super::ecs::dump(self),
+            "ecs": super::ecs::dump(self, wall_ms),
             "tasks": self.tasks.dump(),
-            "codedeploy": self.codedeploy.dump(),
+            "codedeploy": self.codedeploy.dump(wall_ms),
             "alarms": self.alarms,
         })
     }

@@ -254,7 +254,10 @@ impl CodeDeployState {
     }
 
     /// The whole CodeDeploy state as JSON (`GET /_sim/state`).
-    pub fn dump(&self) -> Value {
+    ///
+    /// Each deployment carries `terminalAt`: the wall-clock epoch ms at which it ended
+    /// (Succeeded, Failed, Stopped; its `completeTime`), null while it runs.
+    pub fn dump(&self, wall_ms: &dyn Fn(i64) -> i64) -> Value {
         json!({
             "applications": self.applications.values().map(|a| {
                 let mut v = api::application_json(a);
@@ -265,6 +268,7 @@ impl CodeDeployState {
             "deployments": self.deployments.iter().map(|d| json!({
                 "deploymentInfo": api::deployment_json(d),
                 "deploymentTarget": api::target_json(d),
+                "terminalAt": d.completed_ms.map(wall_ms),
                 // Lambda hooks of the AppSpec (simulated as succeeding).
                 "appSpecHooks": d.appspec.as_ref().map(|a| {
                     a.hooks.iter().map(|(event, function)| json!({"event": event, "function": function})).collect::<Vec<_>>()

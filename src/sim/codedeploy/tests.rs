@@ -222,6 +222,16 @@ fn sample(sim: &Sim, id: &str) -> String {
     )
 }
 
+/// `terminalAt` of deployment `id` in `/_sim/state`.
+fn state_terminal_at(sim: &Sim, id: &str) -> Value {
+    let state = sim.state();
+    let found = state["codedeploy"]["deployments"]
+        .as_array()
+        .and_then(|l| l.iter().find(|d| d["deploymentInfo"]["deploymentId"] == id))
+        .cloned();
+    found.map_or(Value::String("missing".into()), |d| d["terminalAt"].clone())
+}
+
 fn is_terminal(s: &str) -> bool {
     s.starts_with("Succeeded") || s.starts_with("Failed") || s.starts_with("Stopped")
 }
@@ -894,6 +904,7 @@ fn termination_wait_keeps_blue_until_it_ends_or_continue_deployment() {
     assert_eq!(service(&sim)["taskDefinition"], td2.as_str());
     sim.advance(Duration::from_secs(30 * 60));
     assert_eq!(info(&sim, &id)["status"], "InProgress");
+    assert_eq!(state_terminal_at(&sim, &id), Value::Null, "still running");
     let e = err(
         &sim,
         "ContinueDeployment",
@@ -911,7 +922,11 @@ fn termination_wait_keeps_blue_until_it_ends_or_continue_deployment() {
         d["completeTime"].as_f64(),
         Some(sim.clock().now() as f64 / 1000.0)
     );
+    // `/_sim/state` says when it ended (a manual clock's wall time is its simulated time),
+    // and keeps saying so: later ticks do not move it.
+    let ended = sim.clock().now();
     sim.advance(Duration::from_secs(10));
+    assert_eq!(state_terminal_at(&sim, &id), json!(ended));
     assert_eq!(task_sets(&sim), [set("PRIMARY", "web:2")]);
 
     // Without ContinueDeployment the wait simply runs out.

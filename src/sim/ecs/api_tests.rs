@@ -1839,6 +1839,34 @@ fn dump_shows_clusters_task_definitions_and_services() {
 }
 
 #[test]
+fn dump_says_when_a_service_deployment_became_terminal() {
+    let sim = setup();
+    create_web(&sim, json!({}));
+    let terminal_at = |sim: &Sim| sim.state()["ecs"]["serviceDeployments"][0]["terminalAt"].clone();
+    assert_eq!(terminal_at(&sim), Value::Null, "in progress");
+    let mut finished = None;
+    for _ in 0..600 {
+        sim.advance(Duration::from_secs(1));
+        let arn = describe_service(&sim, "web")["currentServiceDeployment"].clone();
+        let d = ok(
+            &sim,
+            "DescribeServiceDeployments",
+            json!({"serviceDeploymentArns": [arn]}),
+        )["serviceDeployments"][0]
+            .clone();
+        if d["status"] == "SUCCESSFUL" {
+            finished = d["finishedAt"].as_f64();
+            break;
+        }
+        assert_eq!(terminal_at(&sim), Value::Null, "{d}");
+    }
+    let finished = finished.expect("the deployment succeeds within 10 minutes");
+    // Later ticks do not move it; a manual clock's wall time is its simulated time.
+    sim.advance(Duration::from_secs(30));
+    assert_eq!(terminal_at(&sim), json!((finished * 1000.0).round() as i64));
+}
+
+#[test]
 fn non_object_bodies_and_unknown_operations() {
     let sim = sim();
     let e = err(&sim, "ListClusters", json!([1]));

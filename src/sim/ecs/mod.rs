@@ -67,7 +67,12 @@ pub(crate) fn handle(world: &mut World, op: &str, body: &Value) -> Result<Value,
 
 /// The ECS part of `GET /_sim/state`: clusters, task definitions (ARN + status), services
 /// rendered as DescribeServices does (with tags) and service deployments (summary).
-pub(crate) fn dump(world: &World) -> Value {
+///
+/// Each service deployment carries `terminalAt`: the wall-clock epoch ms at which it reached a
+/// terminal status (SUCCESSFUL, STOPPED, ROLLBACK_*), null while it runs. The world steps
+/// lazily, but the finish time is the simulated tick it happened at, so this does not depend
+/// on when a client next looked (benches/e2e measures detection latency against it).
+pub(crate) fn dump(world: &World, wall_ms: &dyn Fn(i64) -> i64) -> Value {
     let ecs = &world.ecs;
     let clusters: Vec<Value> = ecs
         .clusters
@@ -97,6 +102,7 @@ pub(crate) fn dump(world: &World) -> Value {
                 "targetServiceRevisionArn": d.target_revision_arn,
                 "sourceServiceRevisionArns": d.source_revision_arns,
                 "lifecycleStage": d.lifecycle_stage,
+                "terminalAt": d.finished_ms.map(wall_ms),
             })
         })
         .collect();

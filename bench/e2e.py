@@ -1,0 +1,549 @@
+#!/usr/bin/env python3
+"""End-to-end benchmarks of the built `ecspress` binary (issue #9 items 1-3). Prints figures.
+
+Why a Python driver and not `benches/*.rs`: every figure here is a child process (ecspress, the
+AWS CLI, fabfuel's `ecs`) timed from outside, with its peak RSS from wait4(2), against servers
+(`ecspress sim`, moto) that run for the whole bench. Python's subprocess + os.wait4 does that in
+a few lines and needs no new crate; `bench/run.sh` builds the binary and calls this file.
+
+Usage (see bench/run.sh, docs/performance.md):
+    bench/e2e.py --ecspress target/debug/ecspress latency --deploys 50 --poll-interval 1s
+    bench/e2e.py --ecspress ... throttle --services 50 --tps 20
+    bench/e2e.py --ecspress ... overhead --runs 10 --aws VENV/bin/aws --moto VENV/bin/python \
+        --ecs-deploy VENV2/bin/ecs
+
+Nothing here asserts a time: it measures and prints (Markdown tables + one JSON line per item).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+# Environment for every AWS client: the endpoint is set per server; nothing of the developer's own
+# AWS configuration leaks in.
+BASE_ENV = {
+    k: v
+    for k, v in os.environ.items()
+    if not k.startswith("AWS_") and k not in ("ECSPRESS_CONFIG", "IMAGE_TAG", "GREETING")
+}
+BASE_ENV.update(
+    AWS_ACCESS_KEY_ID="test",
+    AWS_SECRET_ACCESS_KEY="test",
+    AWS_REGION="us-east-1",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_EC2_METADATA_DISABLED="true",
+    AWS_CONFIG_FILE="/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    NO_COLOR="1",
+)
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def pct(values, p):
+    """Nearest-rank percentile (p in 0..100)."""
+    s = sorted(values)
+    if not s:
+        return float("nan")
+    k = max(0, min(len(s) - 1, int(round(p / 100.0 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(argv, env, cwd=None):
+    """Run a child; return (exit code, wall seconds, peak RSS KiB, stdout, stderr, exit epoch ms)."""
+    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(argv, env=env, cwd=cwd, stdout=fo, stderr=fe)
+        # wait4 (not Popen.wait) to get the child's own peak RSS.
+        try:
+            _, status, rusage = os.wait4(p.pid, 0)
+        except BaseException:
+            p.kill()  # Ctrl-C: take the child along
+            raise
+        t_exit = now_ms()
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        fo.seek(0)
+        fe.seek(0)
+        out, err = fo.read(), fe.read()
+    return p.returncode, wall, rusage.ru_maxrss, out.decode(errors="replace"), err.decode(errors="replace"), t_exit
+
+
+class Sim:
+    """`ecspress sim` on a free port."""
+
+    def __init__(self, ecspress, time_scale):
+        self.proc = subprocess.Popen(
+            [ecspress, "sim", "--listen", "127.0.0.1:0", "--time-scale", str(time_scale)],
+            env=BASE_ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        line = self.proc.stdout.readline().decode()
+        m = re.search(r"listening on (\S+)", line)
+        if not m:
+            raise SystemExit(f"ecspress sim did not start: {line!r}")
+        self.url = m.group(1)
+
+    def env(self, **extra):
+        e = dict(BASE_ENV, AWS_ENDPOINT_URL=self.url)
+        e.update(extra)
+        return e
+
+    def call(self, target, body):
+        req = urllib.request.Request(
+            self.url + "/",
+            data=json.dumps(body).encode(),
+            headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"},
+        )
+        with urllib.request.urlopen(req) as r:
+            return json.loads(r.read() or b"{}")
+
+    def ecs(self, op, body):
+        return self.call("AmazonEC2ContainerServiceV20141113." + op, body)
+
+    def codedeploy(self, op, body):
+        return self.call("CodeDeploy_20141006." + op, body)
+
+    def state(self):
+        with urllib.request.urlopen(self.url + "/_sim/state") as r:
+            return json.loads(r.read())
+
+    def faults(self, body):
+        req = urllib.request.Request(
+            self.url + "/_sim/faults", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        urllib.request.urlopen(req).read()
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def total_calls(state):
+    return sum(state["counters"]["calls"].values())
+
+
+def calls_by_op(state):
+    return dict(state["counters"]["calls"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 1: detection latency and API budget
+# ---------------------------------------------------------------------------------------------
+
+
+def terminal_deployments(state):
+    """{id: terminalAt} of every finished ECS service deployment and CodeDeploy deployment."""
+    out = {}
+    for d in state["ecs"]["serviceDeployments"]:
+        out[d["serviceDeploymentArn"]] = d.get("terminalAt")
+    for d in state["codedeploy"]["deployments"]:
+        out[d["deploymentInfo"]["deploymentId"]] = d.get("terminalAt")
+    return out
+
+
+def prepare_mode(mode, sim, ecspress, tmp):
+    """Create the cluster (and CodeDeploy app/group), copy the example, deploy once to create the
+    service. Returns the config path."""
+    if mode == "rolling":
+        src, cluster = "hello", "hello"
+    else:
+        src, cluster = ("bluegreen" if mode == "bluegreen" else "codedeploy"), "bluegreen"
+    d = os.path.join(tmp, mode)
+    shutil.copytree(os.path.join(EXAMPLES, src), d)
+    if mode == "bluegreen":
+        # The example pauses at a PAUSE hook after test traffic (for `ecspress continue`); a
+        # latency benchmark of `deploy --wait-until deployed` needs a deployment that finishes
+        # by itself, so the copy drops the hook. Bake time (1 min) and traffic shifts stay.
+        p = os.path.join(d, "ecs-service-def.json")
+        text = open(p).read()
+        new, n = re.subn(r',\s*"lifecycleHooks"\s*:\s*\[\s*\{[^{}]*\}\s*\]', "", text)
+        if n != 1:
+            raise SystemExit("could not drop the PAUSE hook from examples/bluegreen")
+        open(p, "w").write(new)
+    sim.ecs("CreateCluster", {"clusterName": cluster})
+    cfg = os.path.join(d, "ecspress.yml")
+    code, _, _, out, err, _ = run([ecspress, "--config", cfg, "deploy"], sim.env(IMAGE_TAG="v0"))
+    if code != 0:
+        raise SystemExit(f"{mode}: creating the service failed ({code}): {out}\n{err}")
+    if mode == "codedeploy":
+        sim.codedeploy("CreateApplication", {"applicationName": "AppECS-bluegreen-web", "computePlatform": "ECS"})
+        sim.codedeploy(
+            "CreateDeploymentGroup",
+            {
+                "applicationName": "AppECS-bluegreen-web",
+                "deploymentGroupName": "DgpECS-bluegreen-web",
+                "serviceRoleArn": "arn:aws:iam::123456789012:role/codedeploy",
+                "ecsServices": [{"clusterName": "bluegreen", "serviceName": "web"}],
+                "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+                "autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
+                "loadBalancerInfo": {
+                    "targetGroupPairInfoList": [
+                        {
+                            "targetGroups": [{"name": "web-blue"}, {"name": "web-green"}],
+                            "prodTrafficRoute": {
+                                "listenerArns": [
+                                    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/1/prod"
+                                ]
+                            },
+                        }
+                    ]
+                },
+            },
+        )
+    return cfg
+
+
+def first_record_time_ms(stdout, rtype):
+    """Epoch ms of the first JSON Lines record of type `rtype` (its `time`, RFC 3339)."""
+    from datetime import datetime
+
+    for line in stdout.splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if rec.get("type") == rtype:
+            t = rec["time"].replace("Z", "+00:00")
+            return int(datetime.fromisoformat(t).timestamp() * 1000)
+    return None
+
+
+def latency(args):
+    results = {}
+    for mode in args.modes.split(","):
+        tmp = tempfile.mkdtemp(prefix=f"ecspress-bench-{mode}-")
+        sim = Sim(args.ecspress, args.time_scale)
+        try:
+            cfg = prepare_mode(mode, sim, args.ecspress, tmp)
+            lat, rates, watch_secs, calls, failures = [], [], [], [], []
+            for i in range(args.deploys):
+                before = sim.state()
+                known = set(terminal_deployments(before))
+                argv = [args.ecspress, "--config", cfg, "deploy", "--output", "json", "--poll-interval", args.poll_interval]
+                if mode == "bluegreen":
+                    argv += ["--wait-until", "deployed"]
+                code, wall, _, out, err, t_exit = run(argv, sim.env(IMAGE_TAG=f"v{i + 1}"))
+                after = sim.state()
+                new = {k: v for k, v in terminal_deployments(after).items() if k not in known}
+                terminal = [v for v in new.values() if v is not None]
+                if code != 0 or len(terminal) != 1:
+                    failures.append((i, code, new, err[-500:]))
+                    continue
+                lat.append((t_exit - terminal[0]) / 1000.0)
+                started = first_record_time_ms(out, "deployment_started") or (t_exit - int(wall * 1000))
+                secs = (t_exit - started) / 1000.0
+                n = total_calls(after) - total_calls(before)
+                watch_secs.append(secs)
+                calls.append(n)
+                rates.append(n / secs * 60.0 if secs > 0 else float("nan"))
+                print(f"  {mode} #{i + 1}: latency {lat[-1]:.3f}s, {n} calls in {secs:.1f}s", file=sys.stderr)
+            r = {
+                "mode": mode,
+                "poll_interval": args.poll_interval,
+                "deploys": len(lat),
+                "failures": len(failures),
+                "p50_s": statistics.median(lat) if lat else None,
+                "p95_s": pct(lat, 95),
+                "max_s": max(lat) if lat else None,
+                "calls_per_min_median": statistics.median(rates) if rates else None,
+                "calls_per_min_overall": sum(calls) / sum(watch_secs) * 60.0 if watch_secs else None,
+                "watch_s_median": statistics.median(watch_secs) if watch_secs else None,
+            }
+            for f in failures[:3]:
+                print(f"  {mode} failure: {f}", file=sys.stderr)
+            results[mode] = r
+        finally:
+            sim.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\n### Detection latency and API budget (poll {args.poll_interval}, time scale {args.time_scale})\n")
+    print("| strategy | deploys | p50 latency | p95 latency | max | API calls/min/service (median; all deploys) | watch time (median) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results.values():
+        print(
+            f"| {r['mode']} | {r['deploys']} (failed {r['failures']}) | {r['p50_s']:.3f} s | {r['p95_s']:.3f} s | "
+            f"{r['max_s']:.3f} s | {r['calls_per_min_median']:.1f}; {r['calls_per_min_overall']:.1f} | "
+            f"{r['watch_s_median']:.1f} s |"
+        )
+    print("JSON " + json.dumps({"item": "latency", "results": list(results.values())}))
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 2: throttling at scale
+# ---------------------------------------------------------------------------------------------
+
+
+def make_services(tmp, n):
+    cfgs = []
+    for i in range(n):
+        d = os.path.join(tmp, f"svc{i:02d}")
+        os.makedirs(d)
+        for f in ("ecs-service-def.json", "ecs-task-def.json", "terraform.tfstate"):
+            shutil.copy(os.path.join(EXAMPLES, "hello", f), d)
+        text = open(os.path.join(EXAMPLES, "hello", "ecspress.yml")).read()
+        text = re.sub(r"(?m)^service: hello$", f"service: svc{i:02d}", text)
+        open(os.path.join(d, "ecspress.yml"), "w").write(text)
+        cfgs.append(os.path.join(d, "ecspress.yml"))
+    return cfgs
+
+
+def throttle(args):
+    tmp = tempfile.mkdtemp(prefix="ecspress-bench-throttle-")
+    sim = Sim(args.ecspress, args.time_scale)
+    rows = []
+    try:
+        cfgs = make_services(tmp, args.services)
+        sim.ecs("CreateCluster", {"clusterName": "hello"})
+        glob = os.path.join(tmp, "svc*", "ecspress.yml")
+        fleet = [args.ecspress, "--config", glob, "deploy", "--concurrency", str(args.services)]
+        code, wall, _, out, err, _ = run(fleet, sim.env(IMAGE_TAG="v0"))
+        if code != 0:
+            raise SystemExit(f"creating {args.services} services failed ({code}): {err[-2000:]}")
+        sim.faults({"throttle_tps": args.tps})
+
+        def measure(label, fn):
+            before = sim.state()["counters"]
+            t0 = time.perf_counter()
+            codes, text = fn()
+            wall = time.perf_counter() - t0
+            after = sim.state()["counters"]
+            throttled = sum(after["throttled"].values()) - sum(before["throttled"].values())
+            calls = sum(after["calls"].values()) - sum(before["calls"].values())
+            surfaced = text.count("ThrottlingException")
+            ok = sum(1 for c in codes if c == 0)
+            rows.append(
+                {
+                    "run": label,
+                    "wall_s": wall,
+                    "exit_codes_ok": f"{ok}/{len(codes)}",
+                    "surfaced_throttling": surfaced,
+                    "server_throttled": throttled,
+                    "calls": calls,
+                }
+            )
+            print(f"  {label}: {wall:.1f}s, ok {ok}/{len(codes)}, surfaced {surfaced}, throttled {throttled}", file=sys.stderr)
+
+        def one_run(rps, tag):
+            code, _, _, out, err, _ = run(fleet + ["--max-api-rps", rps, "--output", "json"], sim.env(IMAGE_TAG=tag))
+            # Per-service verdicts: the run's fleet_summary record.
+            codes = [code]
+            for line in out.splitlines():
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if rec.get("type") == "fleet_summary":
+                    codes = [s["exit_code"] for s in rec["data"]["services"]]
+            return codes, out + err
+
+        def singles(tag, which):
+            def go():
+                codes, text = [], ""
+                for c in which:
+                    code, _, _, out, err, _ = run([args.ecspress, "--config", c, "deploy"], sim.env(IMAGE_TAG=tag))
+                    codes.append(code)
+                    text += out + err
+                return codes, text
+
+            return go
+
+        def concurrent_processes():
+            procs = [
+                subprocess.Popen(
+                    [args.ecspress, "--config", c, "deploy"],
+                    env=sim.env(IMAGE_TAG="v4"),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                )
+                for c in cfgs
+            ]
+            outs = [p.communicate()[0].decode(errors="replace") for p in procs]
+            return [p.returncode for p in procs], "".join(outs)
+
+        for k, rps in enumerate(args.max_api_rps.split(",")):
+            measure(
+                f"one run: deploy --config x{args.services} --concurrency {args.services} --max-api-rps {rps}",
+                lambda rps=rps, k=k: one_run(rps, f"v1-{k}"),
+            )
+        # The slowest single deploy: a few services deployed alone, one at a time.
+        for k, c in enumerate(cfgs[: args.singles]):
+            measure(f"single deploy alone ({os.path.basename(os.path.dirname(c))})", singles(f"v2-{k}", [c]))
+        if not args.no_sequential:
+            measure(f"{args.services} sequential separate processes", singles("v3", cfgs))
+        if args.concurrent_processes:
+            measure(f"{args.services} concurrent separate processes", concurrent_processes)
+    finally:
+        sim.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\n### Throttling at scale ({args.services} services, simulator throttling at {args.tps} TPS, time scale {args.time_scale})\n")
+    print("| run | wall time | exit 0 | ThrottlingException surfaced in output | throttled by the server (retried) | API calls |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['run']} | {r['wall_s']:.1f} s | {r['exit_codes_ok']} | {r['surfaced_throttling']} | {r['server_throttled']} | {r['calls']} |")
+    print("JSON " + json.dumps({"item": "throttle", "rows": rows}))
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 3: own overhead against moto
+# ---------------------------------------------------------------------------------------------
+
+MOTO_LAUNCHER = r"""
+import sys
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False)
+server.start()
+print("ready", flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+
+def overhead(args):
+    port = free_port()
+    moto = subprocess.Popen(
+        [args.moto, "-c", MOTO_LAUNCHER, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    if moto.stdout.readline().strip() != b"ready":
+        raise SystemExit("moto did not start")
+    url = f"http://127.0.0.1:{port}"
+    env = dict(BASE_ENV, AWS_ENDPOINT_URL=url)
+    tmp = tempfile.mkdtemp(prefix="ecspress-bench-moto-")
+    rows = []
+    try:
+        aws = [args.aws, "--endpoint-url", url, "--region", "us-east-1", "--output", "json"]
+
+        def aws_json(*a):
+            return json.loads(subprocess.run(aws + list(a), env=env, check=True, capture_output=True).stdout or b"{}")
+
+        # moto checks a service's subnets and security groups against EC2: create real ones and
+        # point a copy of the example's terraform.tfstate at them.
+        vpc = aws_json("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            aws_json("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", f"10.0.{i}.0/24")["Subnet"]["SubnetId"]
+            for i in (1, 2)
+        ]
+        sg = aws_json("ec2", "create-security-group", "--group-name", "app", "--description", "app", "--vpc-id", vpc)["GroupId"]
+        d = os.path.join(tmp, "hello")
+        shutil.copytree(os.path.join(EXAMPLES, "hello"), d)
+        st = open(os.path.join(d, "terraform.tfstate")).read()
+        for old_id, new_id in (
+            ("subnet-0a1b2c3d4e5f60001", subnets[0]),
+            ("subnet-0a1b2c3d4e5f60002", subnets[1]),
+            ("sg-0123456789abcdef0", sg),
+            ("vpc-0abc", vpc),
+        ):
+            st = st.replace(f'"{old_id}"', f'"{new_id}"')
+        open(os.path.join(d, "terraform.tfstate"), "w").write(st)
+        cfg = os.path.join(d, "ecspress.yml")
+        aws_json("ecs", "create-cluster", "--cluster-name", "hello")
+        # Register + create the service with ecspress itself (moto has no service-deployment
+        # API and never moves a deployment, so --no-wait).
+        code, _, _, out, err, _ = run([args.ecspress, "--config", cfg, "deploy", "--no-wait"], env)
+        if code != 0:
+            raise SystemExit(f"creating the service on moto failed ({code}): {out}\n{err}")
+
+        cases = [
+            ("ecspress diff", [args.ecspress, "--config", cfg, "diff"]),
+            ("ecspress deploy --dry-run", [args.ecspress, "--config", cfg, "deploy", "--dry-run"]),
+            ("aws ecs describe-services", aws + ["ecs", "describe-services", "--cluster", "hello", "--services", "hello"]),
+        ]
+        if args.ecs_deploy:
+            # fabfuel ecs-deploy has no dry run: the nearest is a deploy that prints its diff and
+            # does not wait (`--timeout -1`): it describes, registers a revision and updates the
+            # service, i.e. two more calls than a dry run.
+            cases.append(
+                (
+                    "ecs deploy hello hello --timeout -1 (fabfuel, diff printed)",
+                    [args.ecs_deploy, "deploy", "hello", "hello", "--timeout", "-1", "--region", "us-east-1"],
+                )
+            )
+        for label, argv in cases:
+            walls, rss, codes, last = [], [], [], ""
+            run(argv, env)  # warm-up (page cache, Python bytecode)
+            for _ in range(args.runs):
+                code, wall, maxrss, out, err, _ = run(argv, env)
+                walls.append(wall)
+                rss.append(maxrss)
+                codes.append(code)
+                last = err[-300:]
+            rows.append(
+                {
+                    "command": label,
+                    "argv": " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(argv)),
+                    "runs": args.runs,
+                    "exit_codes": sorted(set(codes)),
+                    "median_wall_s": statistics.median(walls),
+                    "peak_rss_mib": max(rss) / 1024.0,
+                }
+            )
+            print(f"  {label}: median {rows[-1]['median_wall_s']:.3f}s, rss {rows[-1]['peak_rss_mib']:.1f} MiB, exits {sorted(set(codes))} {last if set(codes) - {0} else ''}", file=sys.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        moto.stdin.close()
+        moto.terminate()
+        moto.wait()
+    base = rows[0]
+    print(f"\n### Own overhead against moto ({args.runs} runs each, after one warm-up)\n")
+    print("| command | exit codes | median wall | peak RSS | wall ÷ ecspress diff | RSS ÷ ecspress diff |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['command']} | {r['exit_codes']} | {r['median_wall_s'] * 1000:.0f} ms | {r['peak_rss_mib']:.1f} MiB | "
+            f"{r['median_wall_s'] / base['median_wall_s']:.2f} | {r['peak_rss_mib'] / base['peak_rss_mib']:.2f} |"
+        )
+    print("JSON " + json.dumps({"item": "overhead", "rows": rows}))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ecspress", required=True, help="the built ecspress binary")
+    sub = ap.add_subparsers(dest="item", required=True)
+    p = sub.add_parser("latency")
+    p.add_argument("--deploys", type=int, default=50)
+    p.add_argument("--poll-interval", default="1s")
+    p.add_argument("--time-scale", type=float, default=0.02)
+    p.add_argument("--modes", default="rolling,bluegreen,codedeploy")
+    p.set_defaults(fn=latency)
+    p = sub.add_parser("throttle")
+    p.add_argument("--services", type=int, default=50)
+    p.add_argument("--tps", type=float, default=20)
+    p.add_argument("--max-api-rps", default="10", help="comma-separated: one fleet run per value")
+    p.add_argument("--no-sequential", action="store_true")
+    p.add_argument("--singles", type=int, default=3)
+    p.add_argument("--time-scale", type=float, default=0.05)
+    p.add_argument("--concurrent-processes", action="store_true")
+    p.set_defaults(fn=throttle)
+    p = sub.add_parser("overhead")
+    p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--aws", required=True)
+    p.add_argument("--moto", required=True, help="a python that has moto[server]")
+    p.add_argument("--ecs-deploy", help="fabfuel's `ecs` script (pip install ecs-deploy)")
+    p.set_defaults(fn=overhead)
+    args = ap.parse_args()
+    args.ecspress = os.path.abspath(args.ecspress)
+    args.fn(args)
+
+
+if __name__ == "__main__":
+    main()
