@@ -187,30 +187,32 @@ pub struct WatchSettings {
     pub wait_until: WaitUntil,
 }
 
+/// `--timeout` (a duration, or a number of seconds; absent: the config's) and
+/// `--poll-interval` (≥ 50 ms), as every watching command takes them.
+pub fn parse_timing(
+    timeout: Option<&str>,
+    poll_interval: &str,
+) -> anyhow::Result<(Option<std::time::Duration>, std::time::Duration)> {
+    use anyhow::Context;
+    let timeout = timeout
+        .map(|t| {
+            crate::config::parse_timeout(&serde_json::Value::String(t.to_owned()))
+                .map_err(|e| anyhow::anyhow!("--timeout {t}: {e}"))
+        })
+        .transpose()?;
+    let poll = humantime::parse_duration(poll_interval).with_context(|| {
+        format!("--poll-interval {poll_interval}: expected a duration such as 1s or 500ms")
+    })?;
+    if poll < std::time::Duration::from_millis(50) {
+        anyhow::bail!("--poll-interval {poll_interval} is below the 50ms minimum");
+    }
+    Ok((timeout, poll))
+}
+
 impl WatchSettings {
     /// Validate the flags.
     pub fn from_args(args: &crate::cli::WatchArgs) -> anyhow::Result<Self> {
-        use anyhow::Context;
-        let timeout = args
-            .timeout
-            .as_deref()
-            .map(|t| {
-                crate::config::parse_timeout(&serde_json::Value::String(t.to_owned()))
-                    .map_err(|e| anyhow::anyhow!("--timeout {t}: {e}"))
-            })
-            .transpose()?;
-        let poll_interval = humantime::parse_duration(&args.poll_interval).with_context(|| {
-            format!(
-                "--poll-interval {}: expected a duration such as 1s or 500ms",
-                args.poll_interval
-            )
-        })?;
-        if poll_interval < std::time::Duration::from_millis(50) {
-            anyhow::bail!(
-                "--poll-interval {} is below the 50ms minimum",
-                args.poll_interval
-            );
-        }
+        let (timeout, poll_interval) = parse_timing(args.timeout.as_deref(), &args.poll_interval)?;
         let wait_until = WaitUntil::parse(&args.wait_until)?;
         Ok(WatchSettings {
             timeout,

@@ -17,26 +17,8 @@ pub async fn run(
 ) -> anyhow::Result<ExitStatus> {
     crate::model::run::check_count(args.count).map_err(|e| anyhow::anyhow!(e))?;
     let overrides = overrides(args)?;
-    let timeout = args
-        .timeout
-        .as_deref()
-        .map(|t| {
-            crate::config::parse_timeout(&serde_json::Value::String(t.to_owned()))
-                .map_err(|e| anyhow::anyhow!("--timeout {t}: {e}"))
-        })
-        .transpose()?;
-    let poll_interval = humantime::parse_duration(&args.poll_interval).with_context(|| {
-        format!(
-            "--poll-interval {}: expected a duration such as 1s or 500ms",
-            args.poll_interval
-        )
-    })?;
-    if poll_interval < std::time::Duration::from_millis(50) {
-        anyhow::bail!(
-            "--poll-interval {} is below the 50ms minimum",
-            args.poll_interval
-        );
-    }
+    let (timeout, poll_interval) =
+        crate::settings::parse_timing(args.timeout.as_deref(), &args.poll_interval)?;
     let project = load_project(&settings.project).await?;
     for w in project.warnings() {
         printer.warn(w);
