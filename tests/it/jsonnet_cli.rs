@@ -69,48 +69,13 @@ fn project() -> tempfile::TempDir {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn jsonnet_config_and_task_definition_render_with_every_native_function() {
-    let cfg = moto::sdk_config().await;
-    let ssm = aws_sdk_ssm::Client::new(&cfg);
-    for (name, value, kind) in [
-        (
-            "/jsonnet-it/db/host",
-            "db.internal",
-            aws_sdk_ssm::types::ParameterType::String,
-        ),
-        (
-            "/jsonnet-it/zones",
-            "a,b,c",
-            aws_sdk_ssm::types::ParameterType::StringList,
-        ),
-    ] {
-        ssm.put_parameter()
-            .name(name)
-            .value(value)
-            .r#type(kind)
-            .overwrite(true)
-            .send()
-            .await
-            .unwrap();
-    }
-    let sm = aws_sdk_secretsmanager::Client::new(&cfg);
-    let secret_arn = match sm
-        .create_secret()
-        .name("jsonnet-it/db")
-        .secret_string("pw")
-        .send()
-        .await
-    {
-        Ok(out) => out.arn.unwrap(),
-        // Already created by an earlier run against the same moto server.
-        Err(_) => sm
-            .describe_secret()
-            .secret_id("jsonnet-it/db")
-            .send()
-            .await
-            .unwrap()
-            .arn
-            .unwrap(),
-    };
+    use aws_sdk_ssm::types::ParameterType;
+    moto::put_parameters(&[
+        ("/jsonnet-it/db/host", "db.internal", ParameterType::String),
+        ("/jsonnet-it/zones", "a,b,c", ParameterType::StringList),
+    ])
+    .await;
+    let secret_arn = moto::secret_arn("jsonnet-it/db", "pw").await;
 
     let dir = project();
     let o = run(bin()

@@ -40,42 +40,13 @@ fn ecspress(dir: &Path, args: &[&str]) -> Output {
 
 /// SSM parameters and the secret the fixture reads; returns the secret's ARN.
 async fn aws_values() -> String {
-    let cfg = moto::sdk_config().await;
-    let ssm = aws_sdk_ssm::Client::new(&cfg);
-    for (name, value, kind) in [
-        (
-            "/migrate-it/db/host",
-            "db.internal",
-            aws_sdk_ssm::types::ParameterType::String,
-        ),
-        (
-            "/migrate-it/zones",
-            "a,b,c",
-            aws_sdk_ssm::types::ParameterType::StringList,
-        ),
-    ] {
-        ssm.put_parameter()
-            .name(name)
-            .value(value)
-            .r#type(kind)
-            .overwrite(true)
-            .send()
-            .await
-            .expect("PutParameter");
-    }
-    let sm = aws_sdk_secretsmanager::Client::new(&cfg);
-    match sm.describe_secret().secret_id("migrate-it/db").send().await {
-        Ok(found) => found.arn.expect("arn"),
-        Err(_) => sm
-            .create_secret()
-            .name("migrate-it/db")
-            .secret_string("pw")
-            .send()
-            .await
-            .expect("CreateSecret")
-            .arn
-            .expect("arn"),
-    }
+    use aws_sdk_ssm::types::ParameterType;
+    moto::put_parameters(&[
+        ("/migrate-it/db/host", "db.internal", ParameterType::String),
+        ("/migrate-it/zones", "a,b,c", ParameterType::StringList),
+    ])
+    .await;
+    moto::secret_arn("migrate-it/db", "pw").await
 }
 
 fn json(text: &str) -> serde_json::Value {

@@ -181,43 +181,19 @@ fn prefixed_plugins_read_separate_states() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ssm_secretsmanager_and_s3_plugin_via_moto() {
-    let cfg = moto::sdk_config().await;
-    let ssm = aws_sdk_ssm::Client::new(&cfg);
-    for (name, value, kind) in [
-        (
-            "/render-it/db/host",
-            "db.internal",
-            aws_sdk_ssm::types::ParameterType::String,
-        ),
+    use aws_sdk_ssm::types::ParameterType;
+    moto::put_parameters(&[
+        ("/render-it/db/host", "db.internal", ParameterType::String),
         (
             "/render-it/db/password",
             "s3cr3t\"quoted",
-            aws_sdk_ssm::types::ParameterType::SecureString,
+            ParameterType::SecureString,
         ),
-        (
-            "/render-it/zones",
-            "a,b,c",
-            aws_sdk_ssm::types::ParameterType::StringList,
-        ),
-    ] {
-        ssm.put_parameter()
-            .name(name)
-            .value(value)
-            .r#type(kind)
-            .overwrite(true)
-            .send()
-            .await
-            .unwrap();
-    }
-    let sm = aws_sdk_secretsmanager::Client::new(&cfg);
-    let secret = sm
-        .create_secret()
-        .name("render-it/db")
-        .secret_string("pw")
-        .send()
-        .await
-        .unwrap();
-    let secret_arn = secret.arn.unwrap();
+        ("/render-it/zones", "a,b,c", ParameterType::StringList),
+    ])
+    .await;
+    let secret_arn = moto::secret_arn("render-it/db", "pw").await;
+    let cfg = moto::sdk_config().await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&cfg)
             .force_path_style(true)

@@ -94,24 +94,20 @@ async fn secret_environment_values_are_masked_unless_show_secrets() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn secure_string_parameters_are_masked() {
-    let cfg = moto::sdk_config().await;
-    let ssm = aws_sdk_ssm::Client::new(&cfg);
-    ssm.put_parameter()
-        .name("/secrets-it/api")
-        .value("sk_live_very_secret")
-        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-        .overwrite(true)
-        .send()
-        .await
-        .expect("PutParameter");
-    ssm.put_parameter()
-        .name("/secrets-it/host")
-        .value("db.internal.example")
-        .r#type(aws_sdk_ssm::types::ParameterType::String)
-        .overwrite(true)
-        .send()
-        .await
-        .expect("PutParameter");
+    use aws_sdk_ssm::types::ParameterType;
+    moto::put_parameters(&[
+        (
+            "/secrets-it/api",
+            "sk_live_very_secret",
+            ParameterType::SecureString,
+        ),
+        (
+            "/secrets-it/host",
+            "db.internal.example",
+            ParameterType::String,
+        ),
+    ])
+    .await;
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("ecspress.yml"),

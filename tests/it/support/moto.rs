@@ -121,3 +121,35 @@ pub async fn sdk_config() -> aws_types::SdkConfig {
         .load()
         .await
 }
+
+/// Put (overwrite) SSM parameters `(name, value, type)` in moto.
+pub async fn put_parameters(params: &[(&str, &str, aws_sdk_ssm::types::ParameterType)]) {
+    let ssm = aws_sdk_ssm::Client::new(&sdk_config().await);
+    for (name, value, kind) in params {
+        ssm.put_parameter()
+            .name(*name)
+            .value(*value)
+            .r#type(kind.clone())
+            .overwrite(true)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutParameter {name}: {e:?}"));
+    }
+}
+
+/// The ARN of Secrets Manager secret `name` in moto, created with `value` if it does not
+/// exist yet (moto lives as long as the test binary, so another test may have made it).
+pub async fn secret_arn(name: &str, value: &str) -> String {
+    let sm = aws_sdk_secretsmanager::Client::new(&sdk_config().await);
+    if let Ok(found) = sm.describe_secret().secret_id(name).send().await {
+        return found.arn.expect("arn");
+    }
+    sm.create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateSecret {name}: {e:?}"))
+        .arn
+        .expect("arn")
+}
