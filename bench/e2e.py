@@ -163,15 +163,20 @@ def terminal_deployments(state):
     return out
 
 
-def prepare_mode(mode, sim, ecspress, tmp):
+def prepare_mode(mode, sim, ecspress, tmp, k=0):
     """Create the cluster (and CodeDeploy app/group), copy the example, deploy once to create the
-    service. Returns the config path."""
+    service. Copy k > 0 is the same example as service `<name>-k`. Returns the config path."""
     if mode == "rolling":
-        src, cluster = "hello", "hello"
+        src, cluster, service = "hello", "hello", "hello"
     else:
-        src, cluster = ("bluegreen" if mode == "bluegreen" else "codedeploy"), "bluegreen"
-    d = os.path.join(tmp, mode)
+        src, cluster, service = ("bluegreen" if mode == "bluegreen" else "codedeploy"), "bluegreen", "web"
+    d = os.path.join(tmp, f"{mode}-{k}")
     shutil.copytree(os.path.join(EXAMPLES, src), d)
+    if k > 0:
+        p = os.path.join(d, "ecspress.yml")
+        text = open(p).read()
+        open(p, "w").write(text.replace(f"service: {service}\n", f"service: {service}-{k}\n", 1))
+        service = f"{service}-{k}"
     if mode == "bluegreen":
         # The example pauses at a PAUSE hook after test traffic (for `ecspress continue`); a
         # latency benchmark of `deploy --wait-until deployed` needs a deployment that finishes
@@ -182,20 +187,22 @@ def prepare_mode(mode, sim, ecspress, tmp):
         if n != 1:
             raise SystemExit("could not drop the PAUSE hook from examples/bluegreen")
         open(p, "w").write(new)
-    sim.ecs("CreateCluster", {"clusterName": cluster})
+    if k == 0:
+        sim.ecs("CreateCluster", {"clusterName": cluster})
     cfg = os.path.join(d, "ecspress.yml")
     code, _, _, out, err, _ = run([ecspress, "--config", cfg, "deploy"], sim.env(IMAGE_TAG="v0"))
     if code != 0:
         raise SystemExit(f"{mode}: creating the service failed ({code}): {out}\n{err}")
     if mode == "codedeploy":
-        sim.codedeploy("CreateApplication", {"applicationName": "AppECS-bluegreen-web", "computePlatform": "ECS"})
+        if k == 0:
+            sim.codedeploy("CreateApplication", {"applicationName": "AppECS-bluegreen-web", "computePlatform": "ECS"})
         sim.codedeploy(
             "CreateDeploymentGroup",
             {
                 "applicationName": "AppECS-bluegreen-web",
-                "deploymentGroupName": "DgpECS-bluegreen-web",
+                "deploymentGroupName": f"DgpECS-bluegreen-{service}",
                 "serviceRoleArn": "arn:aws:iam::123456789012:role/codedeploy",
-                "ecsServices": [{"clusterName": "bluegreen", "serviceName": "web"}],
+                "ecsServices": [{"clusterName": "bluegreen", "serviceName": service}],
                 "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
                 "autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
                 "loadBalancerInfo": {
@@ -230,46 +237,99 @@ def first_record_time_ms(stdout, rtype):
     return None
 
 
+def own_deployment(stdout):
+    """The deployment this process started: the service deployment ARN of `deployment_started`
+    (ECS), else the CodeDeploy deployment id of `code_deploy_deployment_created`."""
+    for line in stdout.splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if rec.get("type") == "deployment_started" and rec.get("service_deployment_arn"):
+            return rec["service_deployment_arn"]
+        did = rec.get("deployment_id")
+        if isinstance(did, str) and did.startswith("d-"):
+            return did
+    return None
+
+
+POLL_OPS = {"DescribeServices", "DescribeServiceDeployments", "GetDeployment", "GetDeploymentTarget"}
+
+
 def latency(args):
+    """Deploys `args.deploys` times per strategy, `args.parallel` services at once (each its own
+    ecspress process, deploying one after another on its service). The simulator runs at
+    `args.time_scale`; at 1 it runs in real time, so ECS's durations (and the cadence's idea of
+    time) are real ones."""
+    import threading
+
     results = {}
     for mode in args.modes.split(","):
         tmp = tempfile.mkdtemp(prefix=f"ecspress-bench-{mode}-")
         sim = Sim(args.ecspress, args.time_scale)
         try:
-            cfg = prepare_mode(mode, sim, args.ecspress, tmp)
-            lat, rates, watch_secs, calls, failures = [], [], [], [], []
-            for i in range(args.deploys):
-                before = sim.state()
-                known = set(terminal_deployments(before))
-                argv = [args.ecspress, "--config", cfg, "deploy", "--output", "json", "--poll-interval", args.poll_interval]
-                if mode == "bluegreen":
-                    argv += ["--wait-until", "deployed"]
-                code, wall, _, out, err, t_exit = run(argv, sim.env(IMAGE_TAG=f"v{i + 1}"))
-                after = sim.state()
-                new = {k: v for k, v in terminal_deployments(after).items() if k not in known}
-                terminal = [v for v in new.values() if v is not None]
-                if code != 0 or len(terminal) != 1:
-                    failures.append((i, code, new, err[-500:]))
-                    continue
-                lat.append((t_exit - terminal[0]) / 1000.0)
-                started = first_record_time_ms(out, "deployment_started") or (t_exit - int(wall * 1000))
-                secs = (t_exit - started) / 1000.0
-                n = total_calls(after) - total_calls(before)
-                watch_secs.append(secs)
-                calls.append(n)
-                rates.append(n / secs * 60.0 if secs > 0 else float("nan"))
-                print(f"  {mode} #{i + 1}: latency {lat[-1]:.3f}s, {n} calls in {secs:.1f}s", file=sys.stderr)
+            cfgs = [prepare_mode(mode, sim, args.ecspress, tmp, k) for k in range(args.parallel)]
+            lat, watch_secs, failures = [], [], []
+            lock = threading.Lock()
+            todo = list(range(args.deploys))
+            before_all = sim.state()
+            t_all = time.time()
+
+            def worker(k):
+                while True:
+                    with lock:
+                        if not todo:
+                            return
+                        i = todo.pop(0)
+                    argv = [args.ecspress, "--config", cfgs[k], "deploy", "--output", "json",
+                            "--poll-interval", args.poll_interval]
+                    if args.max_poll_interval:
+                        argv += ["--max-poll-interval", args.max_poll_interval]
+                    if mode == "bluegreen":
+                        argv += ["--wait-until", "deployed"]
+                    code, wall, _, out, err, t_exit = run(argv, sim.env(IMAGE_TAG=f"w{k}v{i + 1}"))
+                    ours = own_deployment(out)
+                    terminal = terminal_deployments(sim.state()).get(ours) if ours else None
+                    with lock:
+                        if code != 0 or terminal is None:
+                            failures.append((i, code, ours, err[-500:]))
+                            continue
+                        lat.append((t_exit - terminal) / 1000.0)
+                        started = first_record_time_ms(out, "deployment_started") or (t_exit - int(wall * 1000))
+                        watch_secs.append((t_exit - started) / 1000.0)
+                        print(f"  {mode} #{i + 1} (service {k}): latency {lat[-1]:.3f}s, "
+                              f"watch {watch_secs[-1]:.1f}s", file=sys.stderr)
+
+            threads = [threading.Thread(target=worker, args=(k,)) for k in range(args.parallel)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            after_all = sim.state()
+            b, a = calls_by_op(before_all), calls_by_op(after_all)
+            delta = {op: a.get(op, 0) - b.get(op, 0) for op in a}
+            polls = sum(v for op, v in delta.items() if op in POLL_OPS)
+            total = sum(delta.values())
+            minutes = sum(watch_secs) / 60.0
             r = {
                 "mode": mode,
                 "poll_interval": args.poll_interval,
+                "max_poll_interval": args.max_poll_interval or "default",
+                "time_scale": args.time_scale,
+                "parallel": args.parallel,
                 "deploys": len(lat),
                 "failures": len(failures),
                 "p50_s": statistics.median(lat) if lat else None,
                 "p95_s": pct(lat, 95),
                 "max_s": max(lat) if lat else None,
-                "calls_per_min_median": statistics.median(rates) if rates else None,
-                "calls_per_min_overall": sum(calls) / sum(watch_secs) * 60.0 if watch_secs else None,
+                # Calls per minute of watching, per service: every call of the run (setup calls
+                # included) / the summed watch time; and the polling calls alone.
+                "calls_per_min_all": total / minutes if minutes else None,
+                "calls_per_min_polling": polls / minutes if minutes else None,
+                "calls_per_deploy": total / len(lat) if lat else None,
                 "watch_s_median": statistics.median(watch_secs) if watch_secs else None,
+                "run_s": time.time() - t_all,
+                "calls_by_op": delta,
             }
             for f in failures[:3]:
                 print(f"  {mode} failure: {f}", file=sys.stderr)
@@ -277,14 +337,18 @@ def latency(args):
         finally:
             sim.close()
             shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\n### Detection latency and API budget (poll {args.poll_interval}, time scale {args.time_scale})\n")
-    print("| strategy | deploys | p50 latency | p95 latency | max | API calls/min/service (median; all deploys) | watch time (median) |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"\n### Detection latency and API budget (poll {args.poll_interval}, max poll "
+          f"{args.max_poll_interval or 'default'}, time scale {args.time_scale}, {args.parallel} services at once)\n")
+    print("| strategy | deploys | p50 latency | p95 latency | max | API calls/min/service: all; polling only | calls per deploy | watch time (median) |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results.values():
+        if not r["deploys"]:
+            print(f"| {r['mode']} | 0 (failed {r['failures']}) | | | | | | |")
+            continue
         print(
             f"| {r['mode']} | {r['deploys']} (failed {r['failures']}) | {r['p50_s']:.3f} s | {r['p95_s']:.3f} s | "
-            f"{r['max_s']:.3f} s | {r['calls_per_min_median']:.1f}; {r['calls_per_min_overall']:.1f} | "
-            f"{r['watch_s_median']:.1f} s |"
+            f"{r['max_s']:.3f} s | {r['calls_per_min_all']:.1f}; {r['calls_per_min_polling']:.1f} | "
+            f"{r['calls_per_deploy']:.1f} | {r['watch_s_median']:.1f} s |"
         )
     print("JSON " + json.dumps({"item": "latency", "results": list(results.values())}))
 
@@ -522,7 +586,9 @@ def main():
     p = sub.add_parser("latency")
     p.add_argument("--deploys", type=int, default=50)
     p.add_argument("--poll-interval", default="1s")
-    p.add_argument("--time-scale", type=float, default=0.02)
+    p.add_argument("--max-poll-interval", default=None, help="default: ecspress's own default")
+    p.add_argument("--parallel", type=int, default=1, help="services deployed at once")
+    p.add_argument("--time-scale", type=float, default=1.0)
     p.add_argument("--modes", default="rolling,bluegreen,codedeploy")
     p.set_defaults(fn=latency)
     p = sub.add_parser("throttle")

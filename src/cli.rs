@@ -206,6 +206,11 @@ pub struct WatchArgs {
     /// Time between polls (jittered; backs off on throttling)
     #[arg(long, value_name = "DURATION", default_value = "1s")]
     pub poll_interval: String,
+    /// The slowest time between polls while nothing moves (default 10s, or --poll-interval
+    /// if longer): polls are fast while the deployment moves or its end is near, slower in
+    /// quiet stretches; equal to --poll-interval = a fixed cadence
+    #[arg(long, value_name = "DURATION")]
+    pub max_poll_interval: Option<String>,
     /// `deployed`: our deployment finished; `stable`: also no other deployment and running ==
     /// desired; `stage:<STAGE>`: an ECS blue/green, linear or canary deployment reached (or
     /// passed) that lifecycle stage, e.g. `stage:BAKE_TIME`; `paused`: a PAUSE hook awaits

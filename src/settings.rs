@@ -183,6 +183,9 @@ pub struct WatchSettings {
     pub timeout: Option<std::time::Duration>,
     /// `--poll-interval`.
     pub poll_interval: std::time::Duration,
+    /// `--max-poll-interval` (default [`crate::model::cadence::DEFAULT_SLOWEST`], never below
+    /// `--poll-interval`).
+    pub max_poll_interval: Option<std::time::Duration>,
     /// `--wait-until`.
     pub wait_until: WaitUntil,
 }
@@ -214,9 +217,28 @@ impl WatchSettings {
     pub fn from_args(args: &crate::cli::WatchArgs) -> anyhow::Result<Self> {
         let (timeout, poll_interval) = parse_timing(args.timeout.as_deref(), &args.poll_interval)?;
         let wait_until = WaitUntil::parse(&args.wait_until)?;
+        let max_poll_interval = match args.max_poll_interval.as_deref() {
+            None => crate::model::cadence::DEFAULT_SLOWEST.max(poll_interval),
+            Some(m) => {
+                let max = humantime::parse_duration(m).map_err(|_| {
+                    anyhow::anyhow!(
+                        "--max-poll-interval {m}: expected a duration such as 10s or 1m"
+                    )
+                })?;
+                if max < poll_interval {
+                    anyhow::bail!(
+                        "--max-poll-interval {m} is below --poll-interval {} (use the same \
+                         value for a fixed cadence)",
+                        args.poll_interval
+                    );
+                }
+                max
+            }
+        };
         Ok(WatchSettings {
             timeout,
             poll_interval,
+            max_poll_interval: Some(max_poll_interval),
             wait_until,
         })
     }
@@ -296,12 +318,40 @@ mod tests {
         let args = |t: Option<&str>, p: &str, w: &str| crate::cli::WatchArgs {
             timeout: t.map(str::to_owned),
             poll_interval: p.into(),
+            max_poll_interval: None,
             wait_until: w.into(),
         };
+        let secs = std::time::Duration::from_secs;
         let s = WatchSettings::from_args(&args(Some("90s"), "500ms", "stable")).unwrap();
-        assert_eq!(s.timeout, Some(std::time::Duration::from_secs(90)));
+        assert_eq!(s.timeout, Some(secs(90)));
         assert_eq!(s.poll_interval, std::time::Duration::from_millis(500));
+        assert_eq!(s.max_poll_interval, Some(secs(10)));
         assert_eq!(s.wait_until, WaitUntil::Stable);
+        // --max-poll-interval: default 10s, never below --poll-interval; explicit values
+        // below it are refused.
+        let with_max = |p: &str, m: Option<&str>| {
+            let mut a = args(None, p, "deployed");
+            a.max_poll_interval = m.map(str::to_owned);
+            WatchSettings::from_args(&a)
+        };
+        assert_eq!(
+            with_max("30s", None).unwrap().max_poll_interval,
+            Some(secs(30))
+        );
+        assert_eq!(
+            with_max("1s", Some("1m")).unwrap().max_poll_interval,
+            Some(secs(60))
+        );
+        assert_eq!(
+            with_max("2s", Some("2s")).unwrap().max_poll_interval,
+            Some(secs(2))
+        );
+        let err = with_max("5s", Some("2s")).unwrap_err().to_string();
+        assert!(
+            err.contains("--max-poll-interval 2s is below --poll-interval 5s"),
+            "{err}"
+        );
+        assert!(with_max("1s", Some("often")).is_err());
         for bad in [
             args(None, "soon", "deployed"),
             args(None, "1s", "done"),

@@ -228,6 +228,7 @@ async fn execute(
     let watch = WatchOptions {
         timeout: project.config().timeout,
         poll_interval: server.config.poll_interval.unwrap_or(DEFAULT_POLL),
+        max_poll_interval: Some(crate::model::cadence::DEFAULT_SLOWEST),
         wait_until: WaitUntil::Deployed,
     };
     // Buttons act on the deployment a /deploy (which holds the lock) started: they do not lock,

@@ -26,6 +26,7 @@ pub async fn run(
         watch: WatchOptions {
             timeout: watch.timeout.unwrap_or(project.config().timeout),
             poll_interval: watch.poll_interval,
+            max_poll_interval: watch.max_poll_interval,
             wait_until: watch.wait_until,
         },
     };

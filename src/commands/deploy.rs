@@ -75,6 +75,7 @@ async fn run_one(
         watch: WatchOptions {
             timeout: watch.timeout.unwrap_or(project.config().timeout),
             poll_interval: watch.poll_interval,
+            max_poll_interval: watch.max_poll_interval,
             wait_until: watch.wait_until,
         },
         codedeploy_config: args.codedeploy_config.clone(),

@@ -51,6 +51,7 @@ pub(super) async fn run_deploy(
         watch: WatchOptions {
             timeout: watch.timeout.unwrap_or(project.config().timeout),
             poll_interval: watch.poll_interval,
+            max_poll_interval: watch.max_poll_interval,
             wait_until: watch.wait_until,
         },
         codedeploy_config: None,

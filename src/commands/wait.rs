@@ -51,6 +51,7 @@ async fn run_one(
     let opts = WatchOptions {
         timeout: watch.timeout.unwrap_or(config.timeout),
         poll_interval: watch.poll_interval,
+        max_poll_interval: watch.max_poll_interval,
         wait_until: watch.wait_until,
     };
     let notifications =

@@ -19,6 +19,7 @@
 //! - [`verify`]: `ecspress verify` rules (image references, trust policies, ports) and its tree.
 
 pub mod appspec;
+pub mod cadence;
 pub mod codedeploy;
 pub mod diff;
 pub mod fleet;

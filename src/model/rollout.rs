@@ -635,6 +635,57 @@ pub fn bake_remaining_minutes(
     Some((left / 60.0).ceil() as u64)
 }
 
+/// The rest of BAKE_TIME (`bakeTimeInMinutes` minus how long the watcher has seen the stage),
+/// for the poll cadence: the deployment moves on when it runs out. None outside BAKE_TIME or
+/// when the bake time is unknown.
+pub fn bake_remaining(
+    sd: &ServiceDeploymentSnapshot,
+    seen_for: Option<Duration>,
+) -> Option<Duration> {
+    if sd.lifecycle_stage.as_deref() != Some("BAKE_TIME") || sd.status != "IN_PROGRESS" {
+        return None;
+    }
+    let bake = Duration::try_from_secs_f64(sd.config.as_ref()?.bake_time_minutes? * 60.0).ok()?;
+    Some(bake.saturating_sub(seen_for?))
+}
+
+/// The verdict of this service deployment can come at any moment, and nothing says when
+/// (the poll cadence stays fast): a short-lived status (PENDING, ROLLBACK_REQUESTED,
+/// STOP_REQUESTED), the CLEAN_UP stage, a BAKE_TIME of unknown length, or — rolling — the
+/// target revision at its requested count and no source revision task running: what is left is
+/// draining the old tasks (the target group's deregistration delay) or an alarm bake, after
+/// which ECS marks the deployment done (ecs-platform-and-peers.md §6.3, §6.5). New tasks that
+/// run but are not healthy yet do not count: health checks can take minutes, and the old tasks
+/// stopping afterwards is a visible change the cadence reacts to anyway.
+pub fn finish_imminent(sd: &ServiceDeploymentSnapshot) -> bool {
+    match sd.status.as_str() {
+        "PENDING" | "ROLLBACK_REQUESTED" | "STOP_REQUESTED" => true,
+        "IN_PROGRESS" | "ROLLBACK_IN_PROGRESS" => match sd.lifecycle_stage.as_deref() {
+            Some("CLEAN_UP") => true,
+            Some("BAKE_TIME") => sd
+                .config
+                .as_ref()
+                .and_then(|c| c.bake_time_minutes)
+                .is_none(),
+            Some(_) => false,
+            None => {
+                sd.target.as_ref().is_some_and(|t| t.running >= t.requested)
+                    && sd.sources.iter().all(|s| s.running == 0)
+            }
+        },
+        _ => false,
+    }
+}
+
+/// `deployments[]` view of the same (fallback tracking, `--wait-until stable`): the deployment
+/// followed (else the PRIMARY) runs its desired count.
+pub fn lines_imminent(svc: &ServiceSnapshot, id: Option<&str>) -> bool {
+    let line = id
+        .and_then(|id| svc.deployment(id))
+        .or_else(|| svc.primary());
+    line.is_some_and(|l| l.running >= l.desired)
+}
+
 /// How a watched deployment ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -691,6 +691,7 @@ mod tests {
             watch: WatchOptions {
                 timeout: std::time::Duration::from_secs(1),
                 poll_interval: std::time::Duration::from_secs(1),
+                max_poll_interval: None,
                 wait_until: crate::settings::WaitUntil::Deployed,
             },
         };

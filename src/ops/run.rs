@@ -121,6 +121,7 @@ pub async fn run(
         watch: crate::ops::watch::WatchOptions {
             timeout: opts.timeout,
             poll_interval: opts.poll_interval,
+            max_poll_interval: None,
             wait_until: crate::settings::WaitUntil::Deployed,
         },
         codedeploy_config: None,

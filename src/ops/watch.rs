@@ -64,6 +64,7 @@ use tokio::time::Instant;
 use crate::aws::ecs::{EcsApi, TaskFilter};
 use crate::aws::{AwsError, AwsErrorKind};
 use crate::exit::ExitStatus;
+use crate::model::cadence::{AdaptiveCadence, Observation};
 use crate::model::rollout::{
     self, Assessment, DeploymentLine, Outcome, ProgressReport, ServiceDeploymentSnapshot,
     ServiceSnapshot, StoppedTask, task_definition_name,
@@ -95,8 +96,12 @@ pub struct WatchTarget {
 pub struct WatchOptions {
     /// Give up after this long (exit 5; the deployment goes on). Zero: no limit.
     pub timeout: Duration,
-    /// Time between polls (jittered ±20 %; doubles on throttling and server errors).
+    /// The fastest time between polls (jittered ±20 %; doubles on throttling and server
+    /// errors).
     pub poll_interval: Duration,
+    /// The slowest time between polls while nothing moves (`--max-poll-interval`; see
+    /// [`crate::model::cadence`]). None or ≤ `poll_interval`: a fixed cadence.
+    pub max_poll_interval: Option<Duration>,
     /// `deployed` or `stable`.
     pub wait_until: WaitUntil,
 }
@@ -187,6 +192,8 @@ const CREATED_AFTER_SLACK: f64 = 5.0;
 const SAME_CALL_WINDOW: f64 = 30.0;
 /// Read stopped tasks at most every this many polls while tasks keep failing.
 const TASK_CHECK_EVERY: u64 = 3;
+/// Adaptive cadence: DescribeServiceDeployments-only polls in a row at most.
+const LIGHT_POLLS: u32 = 2;
 /// The longest backed-off interval (unless the poll interval itself is longer).
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -207,9 +214,10 @@ impl Cadence {
         }
     }
 
-    /// A poll succeeded: back to the base interval.
-    pub(crate) fn reset(&mut self) {
-        self.current = self.base;
+    /// A poll succeeded and the adaptive cadence chose this interval.
+    pub(crate) fn reset_to(&mut self, interval: Duration) {
+        self.base = interval;
+        self.current = interval;
     }
 
     /// Throttled or a transient failure: double the interval, up to 30 s (or the base).
@@ -334,6 +342,12 @@ struct Watcher<'a> {
     mode: Mode,
     started: Instant,
     cadence: Cadence,
+    /// The un-jittered interval before the next poll (fixed, or adaptive).
+    adaptive: AdaptiveCadence,
+    /// Something the user sees moved during this poll (for the adaptive cadence).
+    moved: bool,
+    /// DescribeServiceDeployments-only polls since the last DescribeServices.
+    light_polls: u32,
     /// The service-deployment API answered AccessDenied / unknown operation, or kept failing.
     sd_unavailable: bool,
     sd_failures: u32,
@@ -403,6 +417,12 @@ impl<'a> Watcher<'a> {
             mode: Mode::Identify,
             started: Instant::now(),
             cadence: Cadence::new(opts.poll_interval, seed),
+            adaptive: AdaptiveCadence::new(
+                opts.poll_interval,
+                opts.max_poll_interval.unwrap_or(opts.poll_interval),
+            ),
+            moved: false,
+            light_polls: 0,
             sd_unavailable: false,
             sd_failures: 0,
             sd_last: None,
@@ -455,9 +475,11 @@ impl<'a> Watcher<'a> {
         loop {
             self.polls += 1;
             self.sink.tick();
+            self.moved = false;
             match self.poll().await {
                 Ok(Step::Continue) => {
-                    self.cadence.reset();
+                    let next = self.next_interval();
+                    self.cadence.reset_to(next);
                     self.last_error = None;
                     fatal_streak = 0;
                 }
@@ -662,7 +684,71 @@ impl<'a> Watcher<'a> {
         }
     }
 
+    /// The adaptive cadence's next interval, from what this poll showed.
+    fn next_interval(&mut self) -> Duration {
+        if !self.adaptive.is_adaptive() {
+            return self.opts.poll_interval;
+        }
+        let (imminent, ends_in) = match (&self.mode, &self.sd_last) {
+            (Mode::ServiceDeployment(_), Some(sd)) => (
+                rollout::finish_imminent(sd),
+                rollout::bake_remaining(sd, self.bake_seen.map(|t| t.elapsed())),
+            ),
+            (Mode::Identify, _) => (true, None),
+            _ => (
+                self.last_svc
+                    .as_ref()
+                    .is_some_and(|svc| rollout::lines_imminent(svc, self.our_id.as_deref())),
+                None,
+            ),
+        };
+        let obs = Observation {
+            changed: self.moved,
+            imminent,
+            ends_in,
+        };
+        self.adaptive.next(self.started.elapsed(), &obs)
+    }
+
+    /// Adaptive cadence, following a service deployment: DescribeServiceDeployments alone
+    /// carries the status, stage, counts and hooks, so a poll where it did not change skips
+    /// DescribeServices (events, `deployments[]`) — at most [`LIGHT_POLLS`] times in a row, so
+    /// service events still show within a few polls. A change, a terminal status or an error
+    /// makes it a full poll, with the description just read.
     async fn poll(&mut self) -> Result<Step, PollError> {
+        if let Mode::ServiceDeployment(arn) = self.mode.clone()
+            && self.adaptive.is_adaptive()
+            && self.last_svc.is_some()
+        {
+            let fetched = self
+                .ecs
+                .describe_service_deployments(std::slice::from_ref(&arn))
+                .await;
+            if let Ok(list) = &fetched
+                && let Some(sd) = list
+                    .iter()
+                    .map(ServiceDeploymentSnapshot::from_json)
+                    .find(|s| s.arn == arn)
+                && self.light_polls < LIGHT_POLLS
+                && !sd.is_terminal()
+                && self.sd_last.as_ref() == Some(&sd)
+                && !self.task_check_due
+            {
+                self.light_polls += 1;
+                return Ok(Step::Continue);
+            }
+            self.light_polls = 0;
+            let svc = self.describe().await?;
+            let result = self
+                .poll_service_deployment(&svc, &arn, Some(fetched))
+                .await;
+            self.last_svc = Some(svc);
+            return result;
+        }
+        self.full_poll().await
+    }
+
+    async fn full_poll(&mut self) -> Result<Step, PollError> {
         let svc = self.describe().await?;
         if self.mode == Mode::Identify {
             self.identify(&svc).await?;
@@ -681,7 +767,7 @@ impl<'a> Watcher<'a> {
         }
         let result = match self.mode.clone() {
             Mode::Identify => Ok(Step::Continue),
-            Mode::ServiceDeployment(arn) => self.poll_service_deployment(&svc, &arn).await,
+            Mode::ServiceDeployment(arn) => self.poll_service_deployment(&svc, &arn, None).await,
             Mode::Deployments(id) => self.poll_deployments(&svc, &id).await,
             Mode::Stabilizing => {
                 self.observe(&svc, None);
@@ -703,12 +789,17 @@ impl<'a> Watcher<'a> {
         &mut self,
         svc: &ServiceSnapshot,
         arn: &str,
+        fetched: Option<crate::aws::AwsResult<Vec<serde_json::Value>>>,
     ) -> Result<Step, PollError> {
-        let sd = match self
-            .ecs
-            .describe_service_deployments(&[arn.to_owned()])
-            .await
-        {
+        let fetched = match fetched {
+            Some(f) => f,
+            None => {
+                self.ecs
+                    .describe_service_deployments(&[arn.to_owned()])
+                    .await
+            }
+        };
+        let sd = match fetched {
             Ok(list) => list
                 .iter()
                 .map(ServiceDeploymentSnapshot::from_json)
@@ -904,6 +995,7 @@ impl<'a> Watcher<'a> {
             if failure_words(&e.message) {
                 self.task_check_due = true;
             }
+            self.moved = true;
             self.sink.emit(Event::ServiceEvent {
                 id: e.id.clone(),
                 created_at: rfc3339(e.created_at),
@@ -931,6 +1023,7 @@ impl<'a> Watcher<'a> {
             // Attached to a finished deployment: its verdict, not its old story.
             && !(sd.is_terminal() && self.last_stage.is_none())
         {
+            self.moved = true;
             if stage == "BAKE_TIME" {
                 self.bake_seen = Some(Instant::now());
             }
@@ -956,6 +1049,7 @@ impl<'a> Watcher<'a> {
 
     fn emit_progress(&mut self, report: ProgressReport) {
         if self.last_progress.as_ref() != Some(&report) {
+            self.moved = true;
             self.last_progress = Some(report.clone());
             self.sink.emit(Event::Progress(Box::new(report)));
         }

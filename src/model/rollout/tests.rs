@@ -981,3 +981,123 @@ fn goal_verdicts_are_successes_that_say_the_deployment_goes_on() {
     assert_eq!(percent(2.5), "2.5");
     assert_eq!(percent(0.0), "0");
 }
+
+/// What keeps the adaptive poll cadence fast (issue #9): one row per rule.
+#[test]
+fn finish_imminent_table() {
+    let snap = |status: &str,
+                stage: Option<&str>,
+                target: (i64, i64),
+                sources: &[i64],
+                bake: Option<f64>| {
+        let mut v = json!({
+            "serviceDeploymentArn": "arn:sd", "status": status,
+            "targetServiceRevision": {"arn": "r2", "requestedTaskCount": target.0, "runningTaskCount": target.1},
+            "sourceServiceRevisions": sources.iter().map(|r| json!({"arn": "r1", "requestedTaskCount": 2, "runningTaskCount": r})).collect::<Vec<_>>(),
+        });
+        if let Some(stage) = stage {
+            v["lifecycleStage"] = json!(stage);
+        }
+        if let Some(b) = bake {
+            v["deploymentConfiguration"] =
+                json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": b});
+        }
+        ServiceDeploymentSnapshot::from_json(&v)
+    };
+    let cases = [
+        ("pending", snap("PENDING", None, (2, 0), &[2], None), true),
+        (
+            "stop requested",
+            snap("STOP_REQUESTED", None, (2, 1), &[2], None),
+            true,
+        ),
+        (
+            "rollback requested",
+            snap("ROLLBACK_REQUESTED", None, (2, 1), &[2], None),
+            true,
+        ),
+        (
+            "starting tasks",
+            snap("IN_PROGRESS", None, (2, 0), &[2], None),
+            false,
+        ),
+        (
+            "new running, old still running",
+            snap("IN_PROGRESS", None, (2, 2), &[2], None),
+            false,
+        ),
+        (
+            "new running, old draining",
+            snap("IN_PROGRESS", None, (2, 2), &[0], None),
+            true,
+        ),
+        (
+            "rollback draining",
+            snap("ROLLBACK_IN_PROGRESS", None, (2, 2), &[0], None),
+            true,
+        ),
+        (
+            "scale to zero",
+            snap("IN_PROGRESS", None, (0, 0), &[], None),
+            true,
+        ),
+        (
+            "native shifting traffic",
+            snap(
+                "IN_PROGRESS",
+                Some("PRODUCTION_TRAFFIC_SHIFT"),
+                (2, 2),
+                &[0],
+                None,
+            ),
+            false,
+        ),
+        (
+            "native bake of known length",
+            snap("IN_PROGRESS", Some("BAKE_TIME"), (2, 2), &[2], Some(5.0)),
+            false,
+        ),
+        (
+            "native bake of unknown length",
+            snap("IN_PROGRESS", Some("BAKE_TIME"), (2, 2), &[2], None),
+            true,
+        ),
+        (
+            "native clean-up",
+            snap("IN_PROGRESS", Some("CLEAN_UP"), (2, 2), &[2], None),
+            true,
+        ),
+        (
+            "terminal",
+            snap("SUCCESSFUL", None, (2, 2), &[0], None),
+            false,
+        ),
+    ];
+    for (name, sd, want) in cases {
+        assert_eq!(finish_imminent(&sd), want, "{name}");
+    }
+    let bake = snap("IN_PROGRESS", Some("BAKE_TIME"), (2, 2), &[2], Some(5.0));
+    let secs = Duration::from_secs;
+    assert_eq!(bake_remaining(&bake, Some(secs(60))), Some(secs(240)));
+    assert_eq!(bake_remaining(&bake, Some(secs(400))), Some(Duration::ZERO));
+    assert_eq!(bake_remaining(&bake, None), None, "not seen: unknown");
+    let clean = snap("IN_PROGRESS", Some("CLEAN_UP"), (2, 2), &[2], Some(5.0));
+    assert_eq!(bake_remaining(&clean, Some(secs(1))), None);
+}
+
+#[test]
+fn lines_imminent_follows_the_deployment_or_the_primary() {
+    let mut ours = line("ecs-svc/2", "PRIMARY", "web:2", Some("IN_PROGRESS"));
+    ours.desired = 2;
+    ours.running = 1;
+    let s = svc(vec![ours.clone()], false);
+    assert!(!lines_imminent(&s, Some("ecs-svc/2")));
+    ours.running = 2;
+    let s = svc(vec![ours], false);
+    assert!(lines_imminent(&s, Some("ecs-svc/2")));
+    assert!(lines_imminent(&s, None), "the PRIMARY");
+    assert!(
+        lines_imminent(&s, Some("ecs-svc/unknown")),
+        "else the PRIMARY"
+    );
+}

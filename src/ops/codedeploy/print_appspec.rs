@@ -86,6 +86,7 @@ pub async fn appspec(
                 watch: WatchOptions {
                     timeout: std::time::Duration::ZERO,
                     poll_interval: std::time::Duration::from_secs(1),
+                    max_poll_interval: None,
                     wait_until: WaitUntil::Deployed,
                 },
                 codedeploy_config: None,

@@ -187,6 +187,7 @@ fn watch_opts(wait_until: WaitUntil) -> WatchOptions {
     WatchOptions {
         timeout: Duration::from_secs(60),
         poll_interval: Duration::from_millis(1),
+        max_poll_interval: None,
         wait_until,
     }
 }

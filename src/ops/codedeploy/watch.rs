@@ -24,6 +24,7 @@ use tokio::time::Instant;
 
 use crate::aws::AwsError;
 use crate::exit::ExitStatus;
+use crate::model::cadence::{AdaptiveCadence, Observation};
 use crate::model::codedeploy::{
     self as cd, CdAssessment, DeploymentSnapshot, Goal, TargetSnapshot,
 };
@@ -35,6 +36,9 @@ use crate::ops::watch::{Cadence, ErrorClass, WatchOptions, classify};
 use crate::output::{Event, EventSink};
 
 use super::DeploymentGroup;
+
+/// Adaptive cadence: GetDeployment-only polls in a row at most.
+const LIGHT_POLLS: u32 = 2;
 
 /// Non-transient errors in a row that end the watch (exit 2).
 const FATAL_STREAK: u32 = 3;
@@ -133,6 +137,16 @@ pub async fn watch_deployment(
         sink,
         mode,
         cadence: Cadence::new(opts.poll_interval, seed),
+        adaptive: AdaptiveCadence::new(
+            opts.poll_interval,
+            opts.max_poll_interval.unwrap_or(opts.poll_interval),
+        ),
+        started: Instant::now(),
+        moved: false,
+        moved_last: false,
+        light_polls: 0,
+        last_deployment: None,
+        have_target: false,
         last_target: TargetSnapshot::default(),
         last_progress: None,
         ready_reported: false,
@@ -156,6 +170,18 @@ struct Watcher<'a> {
     sink: &'a dyn EventSink,
     mode: Mode,
     cadence: Cadence,
+    /// The un-jittered interval before the next poll (fixed, or adaptive).
+    adaptive: AdaptiveCadence,
+    started: Instant,
+    /// Something the user sees moved during this poll / the previous one.
+    moved: bool,
+    moved_last: bool,
+    /// GetDeployment-only polls since the last GetDeploymentTarget.
+    light_polls: u32,
+    /// The deployment as the last poll saw it.
+    last_deployment: Option<DeploymentSnapshot>,
+    /// `last_target` holds a GetDeploymentTarget answer.
+    have_target: bool,
     last_target: TargetSnapshot,
     last_progress: Option<Progress>,
     ready_reported: bool,
@@ -225,9 +251,11 @@ impl Watcher<'_> {
         let mut fatal_streak = 0;
         loop {
             self.sink.tick();
+            self.moved_last = std::mem::take(&mut self.moved);
             match self.poll().await {
                 Ok(Step::Continue) => {
-                    self.cadence.reset();
+                    let next = self.next_interval();
+                    self.cadence.reset_to(next);
                     self.last_error = None;
                     fatal_streak = 0;
                 }
@@ -277,6 +305,27 @@ impl Watcher<'_> {
         }
     }
 
+    /// The adaptive cadence (see [`crate::model::cadence`]): fast while lifecycle events move
+    /// and during the termination wait, a rollback or the final stabilisation; slower while
+    /// nothing moves (Install waiting for the green tasks, a long Ready wait).
+    fn next_interval(&mut self) -> Duration {
+        if !self.adaptive.is_adaptive() {
+            return self.opts.poll_interval;
+        }
+        let imminent = match &self.mode {
+            Mode::Deployment => self.last_deployment.as_ref().is_some_and(|d| {
+                d.termination_wait_started || matches!(d.status.as_str(), "Created" | "Queued")
+            }),
+            Mode::Rollback { .. } | Mode::Stabilizing { .. } => true,
+        };
+        let obs = Observation {
+            changed: self.moved,
+            imminent,
+            ends_in: None,
+        };
+        self.adaptive.next(self.started.elapsed(), &obs)
+    }
+
     async fn poll(&mut self) -> Result<Step, PollError> {
         match self.mode.clone() {
             Mode::Stabilizing { reason } => self.poll_stable(&reason).await,
@@ -323,6 +372,7 @@ impl Watcher<'_> {
             green.map(|g| g.desired),
         );
         if self.last_progress.as_ref() != Some(&now) {
+            self.moved = true;
             self.sink.emit(Event::CodeDeployProgress {
                 deployment_id: d.id.clone(),
                 status: now.0.clone(),
@@ -342,9 +392,22 @@ impl Watcher<'_> {
         if self.target.task_definition.is_none() {
             self.target.task_definition = task_definition_of(&info);
         }
+        // Adaptive cadence: GetDeployment alone carries the status and the verdict; the
+        // target (lifecycle events, task sets) is read when the deployment changed, the last
+        // poll saw something move, or twice skipped — and always in fixed-cadence mode.
+        let light = self.adaptive.is_adaptive()
+            && self.have_target
+            && !self.moved_last
+            && self.light_polls < LIGHT_POLLS
+            && self.last_deployment.as_ref() == Some(&d);
+        self.last_deployment = Some(d.clone());
         let t = if matches!(d.status.as_str(), "Created" | "Queued") {
             None
+        } else if light {
+            self.light_polls += 1;
+            Some(self.last_target.clone())
         } else {
+            self.light_polls = 0;
             let target_id = format!(
                 "{}:{}",
                 cd::name_of(&self.target.cluster),
@@ -356,7 +419,9 @@ impl Watcher<'_> {
                 .map(|v| TargetSnapshot::from_json(&v))
         };
         if let Some(t) = &t {
+            self.have_target = true;
             for (event, status) in cd::lifecycle_changes(&self.last_target, t) {
+                self.moved = true;
                 self.sink.emit(Event::CodeDeployLifecycleEvent {
                     deployment_id: id.clone(),
                     event,

@@ -203,6 +203,7 @@ fn opts() -> WatchOptions {
     WatchOptions {
         timeout: Duration::from_secs(30),
         poll_interval: Duration::from_millis(1),
+        max_poll_interval: None,
         wait_until: WaitUntil::Deployed,
     }
 }
@@ -424,6 +425,7 @@ async fn still_running_at_the_timeout_is_5_with_the_resume_hint() {
     let o = WatchOptions {
         timeout: Duration::from_millis(150),
         poll_interval: Duration::from_millis(20),
+        max_poll_interval: None,
         wait_until: WaitUntil::Deployed,
     };
     let started = std::time::Instant::now();
@@ -701,6 +703,7 @@ async fn cancelling_the_watch_emits_an_interrupted_verdict() {
     let sink = RecordingSink::new();
     let o = WatchOptions {
         poll_interval: Duration::from_millis(10),
+        max_poll_interval: None,
         ..opts()
     };
     let r = tokio::time::timeout(Duration::from_millis(100), watch(&ecs, &target, &o, &sink)).await;
@@ -726,6 +729,7 @@ async fn scaled_clock_circuit_breaker() {
     .unwrap();
     let o = WatchOptions {
         poll_interval: Duration::from_millis(20),
+        max_poll_interval: None,
         ..opts()
     };
     let sink = RecordingSink::new();
@@ -819,7 +823,14 @@ fn cadence_backs_off_and_jitters() {
         c.back_off();
         assert_eq!(c.interval(), Duration::from_secs(want));
     }
-    c.reset();
+    c.reset_to(Duration::from_secs(5));
+    c.back_off();
+    assert_eq!(
+        c.interval(),
+        Duration::from_secs(10),
+        "backs off from the adaptive interval"
+    );
+    c.reset_to(Duration::from_secs(1));
     assert_eq!(c.interval(), Duration::from_secs(1));
     let waits: Vec<Duration> = (0..200).map(|_| c.next_wait()).collect();
     assert!(
@@ -1267,4 +1278,65 @@ async fn blue_green_json_event_stream_snapshot() {
         .map(|e| normalise(&crate::output::json_line(e, at)))
         .collect();
     insta::assert_snapshot!(lines.join("\n"));
+}
+
+/// Calls of `op` the simulator answered so far.
+fn sim_calls(sim: &Sim, op: &str) -> u64 {
+    sim.state()["counters"]["calls"][op].as_u64().unwrap_or(0)
+}
+
+/// The adaptive cadence (issue #9) on a real (scaled) clock: a deployment with a long quiet
+/// stretch (`slow` tasks: 40 s image pull, 50 s to healthy) costs far fewer calls than the
+/// fixed cadence at the same fastest interval, skips DescribeServices on polls where the
+/// service deployment did not change, and still ends with the right verdict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adaptive_cadence_saves_calls_in_quiet_stretches() {
+    // 1 simulated second = 10 ms; fastest poll = 1 simulated second, slowest = 10.
+    let fastest = Duration::from_millis(10);
+    let mut totals = Vec::new();
+    for max in [None, Some(fastest * 10)] {
+        let sim = Sim::new(SimOptions::default(), Clock::scaled(0.01));
+        let ecs = sdk_ecs(&sim).await;
+        call(&sim, "CreateCluster", json!({"clusterName": "c"}));
+        let v1 = register(&sim, "nginx:1");
+        ecs.create_service(
+            &json!({"cluster": "c", "serviceName": "web", "taskDefinition": v1,
+            "desiredCount": 2, "launchType": "FARGATE",
+            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["s-1"]}}}),
+        )
+        .await
+        .unwrap();
+        let o = WatchOptions {
+            poll_interval: fastest,
+            max_poll_interval: max,
+            timeout: Duration::from_secs(60),
+            ..opts()
+        };
+        let first = attach(&ecs, "c", "web", &o, &RecordingSink::new()).await;
+        assert_eq!(first.unwrap(), ExitStatus::Success);
+        let before = (
+            sim_calls(&sim, "DescribeServices"),
+            sim_calls(&sim, "DescribeServiceDeployments"),
+        );
+        let target = deploy(&sim, "app:slow");
+        let (status, events) = run_watch(&ecs, &target, &o).await;
+        assert_eq!(status, ExitStatus::Success, "{:?}", the_verdict(&events));
+        // `deploy` itself made one DescribeServices.
+        let ds = sim_calls(&sim, "DescribeServices") - before.0 - 1;
+        let dsd = sim_calls(&sim, "DescribeServiceDeployments") - before.1;
+        totals.push((ds, dsd));
+    }
+    let (fixed, adaptive) = (totals[0], totals[1]);
+    assert!(
+        fixed.0.abs_diff(fixed.1) <= 1,
+        "fixed cadence: both calls on every poll: {fixed:?}"
+    );
+    assert!(
+        adaptive.0 < adaptive.1,
+        "light polls skipped DescribeServices: {adaptive:?}"
+    );
+    assert!(
+        (adaptive.0 + adaptive.1) * 2 < fixed.0 + fixed.1,
+        "adaptive {adaptive:?} vs fixed {fixed:?}"
+    );
 }
