@@ -133,7 +133,8 @@ mod tests {
             ..quiet
         };
         // (history of (now, observation), expected next interval)
-        let cases: Vec<(&str, Vec<(f64, Observation)>, f64)> = vec![
+        type History = Vec<(f64, Observation)>;
+        let cases: Vec<(&str, History, f64)> = vec![
             ("first poll", vec![(0.0, quiet)], 1.0),
             (
                 "right after a change",
