@@ -245,9 +245,10 @@ def own_deployment(stdout):
             rec = json.loads(line)
         except ValueError:
             continue
-        if rec.get("type") == "deployment_started" and rec.get("service_deployment_arn"):
-            return rec["service_deployment_arn"]
-        did = rec.get("deployment_id")
+        data = rec.get("data") or {}
+        if rec.get("type") == "deployment_started" and data.get("service_deployment_arn"):
+            return data["service_deployment_arn"]
+        did = data.get("deployment_id")
         if isinstance(did, str) and did.startswith("d-"):
             return did
     return None

@@ -515,6 +515,10 @@ pub struct SimArgs {
     /// Seed for ids and every random choice (reproducible runs)
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub seed: u64,
+    /// How long tasks behind a load balancer drain before they stop (a target group's
+    /// deregistration delay; ELB's default is 300s)
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub deregistration_delay: String,
 }
 
 /// `ecspress chatops ...`

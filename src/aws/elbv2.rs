@@ -1,4 +1,7 @@
-//! ELBv2 target group lookups for `ecspress verify`.
+//! ELBv2 target group lookups: `ecspress verify` checks them; the watcher reads the
+//! deregistration delay (how long old tasks drain before a rolling deployment completes).
+
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -10,6 +13,22 @@ pub trait TargetGroupApi: Send + Sync {
     /// DescribeTargetGroups for one ARN: `{targetGroupArn, targetGroupName, targetType,
     /// protocol, port, loadBalancerArns}` (camelCase), or None when it does not exist (`TargetGroupNotFound`).
     async fn describe_target_group(&self, arn: &str) -> AwsResult<Option<Value>>;
+
+    /// DescribeTargetGroupAttributes: `deregistration_delay.timeout_seconds` (ELB default
+    /// 300), or None when the attribute is absent.
+    async fn deregistration_delay(&self, _arn: &str) -> AwsResult<Option<Duration>> {
+        Ok(None)
+    }
+}
+
+/// No target groups known (tests, and callers without an ELBv2 client).
+pub struct NoTargetGroups;
+
+#[async_trait::async_trait]
+impl TargetGroupApi for NoTargetGroups {
+    async fn describe_target_group(&self, _arn: &str) -> AwsResult<Option<Value>> {
+        Ok(None)
+    }
 }
 
 /// [`TargetGroupApi`] over aws-sdk-elasticloadbalancingv2.
@@ -28,6 +47,23 @@ impl SdkTargetGroups {
 
 #[async_trait::async_trait]
 impl TargetGroupApi for SdkTargetGroups {
+    async fn deregistration_delay(&self, arn: &str) -> AwsResult<Option<Duration>> {
+        let out = self
+            .client
+            .describe_target_group_attributes()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeTargetGroupAttributes", arn, e))?;
+        Ok(out
+            .attributes()
+            .iter()
+            .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
+            .and_then(|a| a.value())
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_secs))
+    }
+
     async fn describe_target_group(&self, arn: &str) -> AwsResult<Option<Value>> {
         match self
             .client

@@ -122,6 +122,8 @@ pub struct Clients {
     pub autoscaling: Arc<dyn autoscaling::AutoScalingApi>,
     /// CodeDeploy (CODE_DEPLOY-controller services).
     pub codedeploy: Arc<dyn codedeploy::CodeDeployApi>,
+    /// ELBv2 target groups (the watcher's drain estimate).
+    pub target_groups: Arc<dyn elbv2::TargetGroupApi>,
 }
 
 impl Clients {
@@ -134,6 +136,7 @@ impl Clients {
             ecs: Arc::new(ecs::SdkEcs::new(cfg)),
             autoscaling: Arc::new(autoscaling::SdkAutoScaling::new(cfg)),
             codedeploy: Arc::new(codedeploy::SdkCodeDeploy::new(cfg)),
+            target_groups: Arc::new(elbv2::SdkTargetGroups::new(cfg)),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `ecspress sim --listen ADDR [--time-scale F] [--seed N]`: serve the simulator over HTTP.
+//! `ecspress sim --listen ADDR [--time-scale F] [--seed N] [--deregistration-delay D]`: serve
+//! the simulator over HTTP.
 
 use anyhow::{Context, bail};
 
@@ -16,9 +17,17 @@ pub async fn run(args: &SimArgs, printer: &Printer) -> anyhow::Result<ExitStatus
             args.time_scale
         );
     }
+    let drain = humantime::parse_duration(&args.deregistration_delay).with_context(|| {
+        format!(
+            "--deregistration-delay {}: expected a duration such as 5s or 300s",
+            args.deregistration_delay
+        )
+    })?;
+    let drain_ms = i64::try_from(drain.as_millis()).unwrap_or(i64::MAX);
     let sim = Sim::new(
         SimOptions {
             seed: args.seed,
+            lb_drain_ms: drain_ms,
             ..SimOptions::default()
         },
         Clock::scaled(args.time_scale),

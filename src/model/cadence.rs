@@ -10,8 +10,9 @@
 //! lifecycle is in CLEAN_UP / a bake whose length `deploymentConfiguration` tells (§6.4).
 //!
 //! The rules ([`AdaptiveCadence::next`]):
-//! - **known end** (`ends_in`, e.g. the rest of BAKE_TIME): never sleep past one fastest
-//!   interval before it (then poll at the fastest interval); the other rules still apply;
+//! - **known end** (`ends_in`: the rest of BAKE_TIME, or of the target group's deregistration
+//!   delay while old tasks drain): never sleep past one fastest interval before it (then poll
+//!   at the fastest interval); it replaces the imminent rule, the quiet rule still bounds it;
 //! - **imminent** (the verdict can come any moment, but nothing says when): the fastest interval
 //!   for [`IMMINENT_FAST`], then slowly longer (1/8 of the time beyond it) — a 5 s drain costs
 //!   five polls, a 300 s ELB default drain does not cost 300;
@@ -78,17 +79,26 @@ impl AdaptiveCadence {
             self.imminent_since = None;
         }
         let clamp = |d: Duration| d.clamp(self.fastest, self.slowest);
-        let interval = match self.imminent_since {
-            Some(since) => clamp(now.saturating_sub(since).saturating_sub(IMMINENT_FAST) / 8),
-            None => clamp(now.saturating_sub(self.last_change.unwrap_or(now)) / 4),
-        };
-        // A known end only ever shortens the wait: the quiet rule still bounds it, so a
-        // clock that runs faster than the configured times (a scaled simulator) is followed.
-        match obs.ends_in {
-            Some(left) => interval.min(clamp(left.saturating_sub(self.fastest))),
-            None => interval,
+        let quiet = clamp(now.saturating_sub(self.last_change.unwrap_or(now)) / 4);
+        match (obs.ends_in, self.imminent_since) {
+            // A known end replaces the imminent rule; the quiet rule still bounds the wait, so
+            // a clock that runs faster than the configured times (a scaled simulator) is
+            // followed too.
+            (Some(left), _) => quiet.min(clamp(left.saturating_sub(self.fastest))),
+            (None, Some(since)) => {
+                clamp(now.saturating_sub(since).saturating_sub(IMMINENT_FAST) / 8)
+            }
+            (None, None) => quiet,
         }
     }
+}
+
+/// The time left of a phase expected to last `expected` that has run `elapsed` (a bake time,
+/// a deregistration delay), for [`Observation::ends_in`]: None once it is overdue by more than
+/// [`IMMINENT_FAST`] — the estimate was wrong, and the other rules take over rather than
+/// polling at the fastest interval for ever.
+pub fn ends_in(expected: Duration, elapsed: Duration) -> Option<Duration> {
+    (elapsed <= expected + IMMINENT_FAST).then(|| expected.saturating_sub(elapsed))
 }
 
 #[cfg(test)]
@@ -196,6 +206,21 @@ mod tests {
                 vec![(0.0, changed), (4.0, bake(60.0))],
                 1.0,
             ),
+            (
+                "known end replaces the imminent rule",
+                vec![
+                    (0.0, changed),
+                    (60.0, imminent),
+                    (
+                        100.0,
+                        Observation {
+                            ends_in: Some(s(200.0)),
+                            ..imminent
+                        },
+                    ),
+                ],
+                10.0,
+            ),
         ];
         for (name, history, want) in cases {
             let mut c = AdaptiveCadence::new(s(1.0), s(10.0));
@@ -205,6 +230,30 @@ mod tests {
             }
             assert_eq!(got, s(want), "{name}");
         }
+    }
+
+    #[test]
+    fn ends_in_gives_up_when_overdue() {
+        assert_eq!(ends_in(s(300.0), s(100.0)), Some(s(200.0)));
+        assert_eq!(ends_in(s(300.0), s(310.0)), Some(Duration::ZERO));
+        assert_eq!(ends_in(s(300.0), s(315.0)), Some(Duration::ZERO));
+        assert_eq!(ends_in(s(300.0), s(316.0)), None);
+    }
+
+    /// A 300 s deregistration delay that the watcher knows (target group attribute): ~10 s
+    /// polls while it runs, the fastest interval at its end.
+    #[test]
+    fn a_known_drain_is_cheap_and_its_end_is_seen_fast() {
+        let finish = 301.5;
+        let p = polls(1.0, 10.0, finish + 5.0, |t| Observation {
+            changed: t < 1.0,
+            imminent: t < finish,
+            ends_in: ends_in(s(300.0), s(t)),
+        });
+        let seen = p.iter().copied().find(|t| *t >= finish).unwrap();
+        assert!(seen - finish <= 1.0, "seen {:.1} s late", seen - finish);
+        let before = p.iter().filter(|t| **t < finish).count();
+        assert!(before < 50, "{before} polls during a 300 s drain");
     }
 
     #[test]

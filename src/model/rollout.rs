@@ -635,18 +635,13 @@ pub fn bake_remaining_minutes(
     Some((left / 60.0).ceil() as u64)
 }
 
-/// The rest of BAKE_TIME (`bakeTimeInMinutes` minus how long the watcher has seen the stage),
-/// for the poll cadence: the deployment moves on when it runs out. None outside BAKE_TIME or
-/// when the bake time is unknown.
-pub fn bake_remaining(
-    sd: &ServiceDeploymentSnapshot,
-    seen_for: Option<Duration>,
-) -> Option<Duration> {
+/// The length of BAKE_TIME (`bakeTimeInMinutes`) while the deployment is in it, for the poll
+/// cadence: the deployment moves on when it ends. None outside BAKE_TIME or when unknown.
+pub fn bake_time(sd: &ServiceDeploymentSnapshot) -> Option<Duration> {
     if sd.lifecycle_stage.as_deref() != Some("BAKE_TIME") || sd.status != "IN_PROGRESS" {
         return None;
     }
-    let bake = Duration::try_from_secs_f64(sd.config.as_ref()?.bake_time_minutes? * 60.0).ok()?;
-    Some(bake.saturating_sub(seen_for?))
+    Duration::try_from_secs_f64(sd.config.as_ref()?.bake_time_minutes? * 60.0).ok()
 }
 
 /// The verdict of this service deployment can come at any moment, and nothing says when

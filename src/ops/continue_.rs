@@ -153,6 +153,7 @@ pub async fn continue_deployment(
             deployment_id: None,
             started_after: None,
             task_definition,
+            drain: None,
         },
         &opts.watch,
         sink,

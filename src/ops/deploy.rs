@@ -626,6 +626,7 @@ pub async fn deploy(
         // A new CODE_DEPLOY service starts with one task set and no CodeDeploy deployment.
         return codedeploy::watch_initial_task_set(project, &target, &opts.watch, sink).await;
     }
+    let lbs = service_file.as_ref().or(live.as_ref());
     let watch_target = WatchTarget {
         cluster: target.cluster.clone(),
         service: target.service.clone(),
@@ -633,8 +634,32 @@ pub async fn deploy(
         deployment_id: after.deployment_id,
         started_after: Some(started_after),
         task_definition: Some(task_definition),
+        drain: match lbs {
+            Some(service) => {
+                drain_estimate(project.clients().target_groups.as_ref(), service).await
+            }
+            None => None,
+        },
     };
     watch::watch(ecs, &watch_target, &opts.watch, sink).await
+}
+
+/// The longest deregistration delay of the service's target groups (ELBv2
+/// DescribeTargetGroupAttributes), for the watcher's poll cadence: a rolling deployment
+/// completes about that long after its old tasks start draining. Only a hint: any error
+/// (no `elasticloadbalancing:DescribeTargetGroupAttributes` permission, an endpoint without
+/// ELBv2) gives None and the cadence falls back to its other rules.
+pub(crate) async fn drain_estimate(
+    api: &dyn crate::aws::elbv2::TargetGroupApi,
+    service: &Value,
+) -> Option<std::time::Duration> {
+    let mut longest = None;
+    for (_, arn) in crate::model::verify::target_group_arns(service) {
+        if let Ok(Some(d)) = api.deregistration_delay(&arn).await {
+            longest = longest.max(Some(d));
+        }
+    }
+    longest
 }
 
 /// The UpdateService input and the names of the attributes it carries.
@@ -800,4 +825,62 @@ async fn dry_run(
         message: "dry run: nothing was changed".into(),
     });
     Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod drain_tests {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use super::drain_estimate;
+    use crate::aws::elbv2::TargetGroupApi;
+    use crate::aws::{AwsError, AwsErrorKind, AwsResult};
+
+    /// Target groups by ARN suffix: `tg-300` has a 300 s delay, `tg-30` 30 s, `tg-denied`
+    /// answers AccessDenied.
+    struct Fake;
+
+    #[async_trait::async_trait]
+    impl TargetGroupApi for Fake {
+        async fn describe_target_group(&self, _arn: &str) -> AwsResult<Option<Value>> {
+            Ok(None)
+        }
+        async fn deregistration_delay(&self, arn: &str) -> AwsResult<Option<Duration>> {
+            match arn.rsplit('/').next() {
+                Some("tg-300") => Ok(Some(Duration::from_secs(300))),
+                Some("tg-30") => Ok(Some(Duration::from_secs(30))),
+                _ => Err(AwsError {
+                    kind: AwsErrorKind::AccessDenied,
+                    operation: "DescribeTargetGroupAttributes",
+                    target: arn.into(),
+                    code: Some("AccessDenied".into()),
+                    message: "denied".into(),
+                    request_id: None,
+                }),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_longest_delay_of_the_services_target_groups() {
+        let svc = |arns: &[&str]| json!({"loadBalancers": arns.iter().map(|a| json!({"targetGroupArn": format!("arn:tg/{a}"), "containerName": "app", "containerPort": 80})).collect::<Vec<_>>()});
+        let secs = |s| Some(Duration::from_secs(s));
+        assert_eq!(
+            drain_estimate(&Fake, &svc(&["tg-30", "tg-300"])).await,
+            secs(300)
+        );
+        assert_eq!(drain_estimate(&Fake, &svc(&["tg-30"])).await, secs(30));
+        assert_eq!(
+            drain_estimate(&Fake, &svc(&["tg-denied", "tg-30"])).await,
+            secs(30),
+            "errors are skipped"
+        );
+        assert_eq!(drain_estimate(&Fake, &svc(&["tg-denied"])).await, None);
+        assert_eq!(
+            drain_estimate(&Fake, &json!({})).await,
+            None,
+            "no load balancer"
+        );
+    }
 }

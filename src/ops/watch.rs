@@ -64,7 +64,7 @@ use tokio::time::Instant;
 use crate::aws::ecs::{EcsApi, TaskFilter};
 use crate::aws::{AwsError, AwsErrorKind};
 use crate::exit::ExitStatus;
-use crate::model::cadence::{AdaptiveCadence, Observation};
+use crate::model::cadence::{self, AdaptiveCadence, Observation};
 use crate::model::rollout::{
     self, Assessment, DeploymentLine, Outcome, ProgressReport, ServiceDeploymentSnapshot,
     ServiceSnapshot, StoppedTask, task_definition_name,
@@ -89,6 +89,9 @@ pub struct WatchTarget {
     pub started_after: Option<f64>,
     /// The task definition ARN we deployed (checked against PRIMARY after success).
     pub task_definition: Option<String>,
+    /// The longest deregistration delay of the service's target groups, if known: how long
+    /// old tasks drain before a rolling deployment completes (poll cadence only).
+    pub drain: Option<Duration>,
 }
 
 /// How long and how often.
@@ -376,6 +379,8 @@ struct Watcher<'a> {
     last_stage: Option<String>,
     /// When BAKE_TIME was first seen (neither AWS nor the simulator say when it started).
     bake_seen: Option<Instant>,
+    /// When the old tasks of a rolling deployment were first seen draining.
+    drain_seen: Option<Instant>,
     /// PAUSE hooks already reported (`paused` event), by hookId.
     reported_hooks: HashSet<String>,
     /// Set once the verdict was emitted (or the watch failed); otherwise dropping the watcher
@@ -442,6 +447,7 @@ impl<'a> Watcher<'a> {
             goal_checked: false,
             last_stage: None,
             bake_seen: None,
+            drain_seen: None,
             reported_hooks: HashSet::new(),
             done: false,
         }
@@ -690,10 +696,27 @@ impl<'a> Watcher<'a> {
             return self.opts.poll_interval;
         }
         let (imminent, ends_in) = match (&self.mode, &self.sd_last) {
-            (Mode::ServiceDeployment(_), Some(sd)) => (
-                rollout::finish_imminent(sd),
-                rollout::bake_remaining(sd, self.bake_seen.map(|t| t.elapsed())),
-            ),
+            (Mode::ServiceDeployment(_), Some(sd)) => {
+                let imminent = rollout::finish_imminent(sd);
+                // Rolling, new revision complete, old tasks draining: done about one
+                // deregistration delay after that was first seen.
+                let draining =
+                    imminent && sd.lifecycle_stage.is_none() && sd.status == "IN_PROGRESS";
+                if !draining {
+                    self.drain_seen = None;
+                } else if self.drain_seen.is_none() {
+                    self.drain_seen = Some(Instant::now());
+                }
+                let drain_left = self
+                    .target
+                    .drain
+                    .zip(self.drain_seen)
+                    .and_then(|(d, seen)| cadence::ends_in(d, seen.elapsed()));
+                let bake_left = rollout::bake_time(sd)
+                    .zip(self.bake_seen)
+                    .and_then(|(b, seen)| cadence::ends_in(b, seen.elapsed()));
+                (imminent, bake_left.or(drain_left))
+            }
             (Mode::Identify, _) => (true, None),
             _ => (
                 self.last_svc

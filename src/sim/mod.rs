@@ -52,6 +52,10 @@ pub struct SimOptions {
     pub region: String,
     /// Seed for every random choice (ids, jitter), so runs are reproducible.
     pub seed: u64,
+    /// Deregistration delay of tasks behind a load balancer, ms (the target group's
+    /// `deregistration_delay.timeout_seconds`; ELB's default is 300 s, the simulator's 5 s so
+    /// tests stay fast).
+    pub lb_drain_ms: i64,
 }
 
 impl Default for SimOptions {
@@ -60,6 +64,7 @@ impl Default for SimOptions {
             account: "123456789012".into(),
             region: "us-east-1".into(),
             seed: 1,
+            lb_drain_ms: ecs::deploy::timing::LB_DRAIN_MS,
         }
     }
 }

@@ -39,6 +39,8 @@ pub(crate) struct World {
     pub codedeploy: CodeDeployState,
     /// CloudWatch alarm states set through `/_sim/alarms` (name → OK | ALARM | INSUFFICIENT_DATA).
     pub alarms: BTreeMap<String, String>,
+    /// Deregistration delay behind a load balancer, ms ([`super::SimOptions::lb_drain_ms`]).
+    pub lb_drain_ms: i64,
 }
 
 impl World {
@@ -50,6 +52,7 @@ impl World {
             ticked_ms: now_ms,
             ticks: 0,
             rng: options.seed,
+            lb_drain_ms: options.lb_drain_ms,
             seq: 0,
             tasks: Tasks::default(),
             ecs: EcsState::default(),

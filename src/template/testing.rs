@@ -169,6 +169,7 @@ impl Fakes {
             ecs: Arc::new(NoEcs),
             autoscaling: Arc::new(NoEcs),
             codedeploy: Arc::new(crate::aws::codedeploy::NoCodeDeploy),
+            target_groups: Arc::new(crate::aws::elbv2::NoTargetGroups),
         }
     }
 }

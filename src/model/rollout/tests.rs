@@ -1077,12 +1077,11 @@ fn finish_imminent_table() {
         assert_eq!(finish_imminent(&sd), want, "{name}");
     }
     let bake = snap("IN_PROGRESS", Some("BAKE_TIME"), (2, 2), &[2], Some(5.0));
-    let secs = Duration::from_secs;
-    assert_eq!(bake_remaining(&bake, Some(secs(60))), Some(secs(240)));
-    assert_eq!(bake_remaining(&bake, Some(secs(400))), Some(Duration::ZERO));
-    assert_eq!(bake_remaining(&bake, None), None, "not seen: unknown");
+    assert_eq!(bake_time(&bake), Some(Duration::from_secs(300)));
+    let unknown = snap("IN_PROGRESS", Some("BAKE_TIME"), (2, 2), &[2], None);
+    assert_eq!(bake_time(&unknown), None);
     let clean = snap("IN_PROGRESS", Some("CLEAN_UP"), (2, 2), &[2], Some(5.0));
-    assert_eq!(bake_remaining(&clean, Some(secs(1))), None);
+    assert_eq!(bake_time(&clean), None);
 }
 
 #[test]

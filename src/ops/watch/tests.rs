@@ -196,6 +196,7 @@ fn deploy(sim: &Sim, image: &str) -> WatchTarget {
         deployment_id: svc["deployments"][0]["id"].as_str().map(str::to_owned),
         started_after: Some(started_after),
         task_definition: Some(td),
+        drain: None,
     }
 }
 
@@ -935,6 +936,7 @@ fn deploy_with(sim: &Sim, image: &str, extra: Value) -> WatchTarget {
         deployment_id: svc["deployments"][0]["id"].as_str().map(str::to_owned),
         started_after: Some(started_after),
         task_definition: Some(td),
+        drain: None,
     }
 }
 

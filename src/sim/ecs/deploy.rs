@@ -41,7 +41,8 @@ pub(crate) mod timing {
     /// Rolling deployments with alarms: ECS computes a bake period that follows scale-out
     /// (ecs-platform-and-peers.md §6.3); the simulator uses a fixed one.
     pub const ALARM_BAKE_MS: i64 = 60_000;
-    /// Deregistration delay of tasks behind a load balancer (ELB default is 300 s).
+    /// Default deregistration delay of tasks behind a load balancer (ELB's default is 300 s;
+    /// `ecspress sim --deregistration-delay` sets it).
     pub const LB_DRAIN_MS: i64 = 5_000;
     /// An AWS_LAMBDA lifecycle hook answers SUCCEEDED after this.
     pub const LAMBDA_HOOK_MS: i64 = 2_000;
@@ -486,7 +487,7 @@ fn build_launch(world: &World, svc: &Service, d: &Deployment) -> Option<Launch> 
         memory: scalar_string(td.body.get("memory")),
         behind_load_balancer: lb,
         grace_ms: grace_s.max(0) * 1000,
-        drain_ms: if lb { timing::LB_DRAIN_MS } else { 0 },
+        drain_ms: if lb { world.lb_drain_ms } else { 0 },
         overrides: None,
         tags,
         enable_execute_command: spec
