@@ -94,13 +94,26 @@ async fn api(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Respons
         }
     };
     let operation = target.rsplit('.').next().unwrap_or(&target).to_owned();
+    let key = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(super::faults::access_key_of);
+    if let Err(e) = sim.check_access_key(key) {
+        return error_response(&e);
+    }
     if let Some(latency) = sim.latency_for(&operation) {
         tokio::time::sleep(latency).await;
     }
-    match sim.call(&target, &input) {
+    let answer = match sim.call(&target, &input) {
         Ok(out) => aws_json(StatusCode::OK, &out, None),
         Err(e) => error_response(&e),
+    };
+    // The call has taken effect; only its answer is late (a client timing out here cannot
+    // tell whether it did).
+    if let Some(delay) = sim.response_delay_for(&operation) {
+        tokio::time::sleep(delay).await;
     }
+    answer
 }
 
 async fn reset(State(sim): State<Sim>) -> Response {
