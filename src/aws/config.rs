@@ -64,9 +64,8 @@ impl Timeouts {
             let Some(text) = lookup(name).filter(|v| !v.trim().is_empty()) else {
                 return Ok(default);
             };
-            let d = humantime::parse_duration(text.trim()).map_err(|_| {
-                format!("{name}={text}: expected a duration such as 5s or 500ms")
-            })?;
+            let d = humantime::parse_duration(text.trim())
+                .map_err(|_| format!("{name}={text}: expected a duration such as 5s or 500ms"))?;
             if d < Duration::from_millis(100) {
                 return Err(format!("{name}={text} is below the 100ms minimum"));
             }
@@ -186,10 +185,22 @@ mod tests {
             );
         }
         let bad: &[(Option<&str>, Option<&str>, &str)] = &[
-            (Some("soon"), None, "ECSPRESS_AWS_ATTEMPT_TIMEOUT=soon: expected a duration"),
-            (None, Some("10"), "ECSPRESS_AWS_OPERATION_TIMEOUT=10: expected a duration"),
+            (
+                Some("soon"),
+                None,
+                "ECSPRESS_AWS_ATTEMPT_TIMEOUT=soon: expected a duration",
+            ),
+            (
+                None,
+                Some("10"),
+                "ECSPRESS_AWS_OPERATION_TIMEOUT=10: expected a duration",
+            ),
             (Some("50ms"), None, "below the 100ms minimum"),
-            (Some("90s"), None, "is longer than ECSPRESS_AWS_OPERATION_TIMEOUT (1m)"),
+            (
+                Some("90s"),
+                None,
+                "is longer than ECSPRESS_AWS_OPERATION_TIMEOUT (1m)",
+            ),
             (Some("5s"), Some("2s"), "one attempt cannot outlast"),
         ];
         for (a, o, want) in bad {

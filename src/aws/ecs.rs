@@ -127,8 +127,7 @@ use super::codec;
 
 /// Per-call override for non-idempotent writes: one attempt, whatever the shared config says.
 fn no_retry() -> aws_sdk_ecs::config::Builder {
-    aws_sdk_ecs::config::Builder::default()
-        .retry_config(aws_config::retry::RetryConfig::disabled())
+    aws_sdk_ecs::config::Builder::default().retry_config(aws_config::retry::RetryConfig::disabled())
 }
 
 /// [`EcsApi`] over aws-sdk-ecs.

@@ -20,11 +20,13 @@
 //! so the SDK sends them once ([`crate::aws::ecs::EcsApi`]) and [`register_once`] /
 //! [`create_once`] decide: a throttled call was refused unprocessed and is sent again after a
 //! pause; a timeout, 5xx or dropped connection may have been processed with a lost answer, so
-//! the family's newest ACTIVE revision (or the service) is looked up first and reused when it
-//! is ours, and the call is retried once only when it is not. A deploy therefore never
-//! registers two revisions. UpdateService is idempotent for the same input (a repeat starts
-//! no second deployment unless `forceNewDeployment`), so it keeps the SDK's retries. A Ctrl-C
-//! during a write is reported with what may have happened and how to resume ([`InFlight`]).
+//! after a pause the family's newest ACTIVE revision (or the service) is looked up and reused
+//! when it is ours, and the call is sent again (at most 4 times) only when it is not. A deploy
+//! therefore registers one revision (ListTaskDefinitions is eventually consistent on AWS: the
+//! pause is what makes a just-processed registration visible). UpdateService is idempotent for
+//! the same input (a repeat starts no second deployment unless `forceNewDeployment`), so it
+//! keeps the SDK's retries. A Ctrl-C during a write is reported with what may have happened
+//! and how to resume ([`InFlight`]).
 //!
 //! A service with the CODE_DEPLOY deployment controller branches to
 //! `crate::ops::codedeploy::deploy` after step 2 (same render, reads and task definition
@@ -416,28 +418,43 @@ async fn identical_revision(
         .describe_task_definition(revision)
         .await
         .with_context(|| format!("cannot describe task definition {revision}"))?;
-    Ok(same_task_definition(input, &described, ignore_tags).then(|| {
-        described
-            .get("taskDefinitionArn")
-            .and_then(Value::as_str)
-            .unwrap_or(revision)
-            .to_owned()
-    }))
+    Ok(
+        same_task_definition(input, &described, ignore_tags).then(|| {
+            described
+                .get("taskDefinitionArn")
+                .and_then(Value::as_str)
+                .unwrap_or(revision)
+                .to_owned()
+        }),
+    )
 }
 
 /// How many times a throttled non-idempotent write is sent again (it was refused unprocessed).
 const THROTTLED_RETRIES: u32 = 4;
+
+/// How many times a write that got no answer is sent again once a lookup showed it was not
+/// processed (as many as the SDK would: 5 attempts in all, src/aws/config.rs).
+const UNANSWERED_RETRIES: u32 = 4;
 
 /// The pause before throttled retry `n` (1-based): 0.5 s, 1 s, 2 s, 4 s.
 fn throttle_pause(n: u32) -> Duration {
     Duration::from_millis(250u64 << n.min(6))
 }
 
+/// Throttled (refused before processing): say the run slows down, not that it failed.
+fn slowed_down(sink: &dyn EventSink, operation: &str, n: u32) {
+    sink.emit(Event::Info {
+        message: format!(
+            "{operation} was throttled by ECS (refused, nothing changed); sending it again in {}",
+            humantime::format_duration(throttle_pause(n))
+        ),
+    });
+}
+
 /// Whether a failed write may nevertheless have been processed: the answer was lost (timeout,
 /// dropped connection) or the server failed after accepting it (5xx).
 fn maybe_processed(e: &AwsError) -> bool {
-    e.kind != AwsErrorKind::Throttled
-        && watch::classify(e) == watch::ErrorClass::Transient
+    e.kind != AwsErrorKind::Throttled && watch::classify(e) == watch::ErrorClass::Transient
 }
 
 /// RegisterTaskDefinition, never twice for one deploy (see the module docs); returns the ARN
@@ -450,7 +467,7 @@ pub(crate) async fn register_once(
 ) -> anyhow::Result<String> {
     let family = input["family"].as_str().unwrap_or_default().to_owned();
     let context = || format!("cannot register task definition family {family}");
-    let (mut throttled, mut retried) = (0, false);
+    let (mut throttled, mut unanswered) = (0, 0);
     loop {
         let err = match ecs.register_task_definition(input).await {
             Ok(td) => {
@@ -464,12 +481,16 @@ pub(crate) async fn register_once(
         };
         if err.kind == AwsErrorKind::Throttled && throttled < THROTTLED_RETRIES {
             throttled += 1;
+            slowed_down(sink, "RegisterTaskDefinition", throttled);
             tokio::time::sleep(throttle_pause(throttled)).await;
             continue;
         }
         if !maybe_processed(&err) {
             return Err(err).with_context(context);
         }
+        // A pause first: ListTaskDefinitions is eventually consistent on AWS.
+        unanswered += 1;
+        tokio::time::sleep(throttle_pause(unanswered)).await;
         let latest = latest_of(ecs, &family).await?;
         if let Some(latest) = latest
             && let Some(arn) = identical_revision(ecs, &latest, input, ignore_tags).await?
@@ -482,13 +503,12 @@ pub(crate) async fn register_once(
             });
             return Ok(latest);
         }
-        if retried {
+        if unanswered > UNANSWERED_RETRIES {
             return Err(err).with_context(context);
         }
-        retried = true;
         sink.emit(Event::Warning {
             message: format!(
-                "{err}; no revision of family {family} holds this content, so it was not registered: retrying once"
+                "{err}; no revision of family {family} holds this content, so it was not registered: retrying ({unanswered} of {UNANSWERED_RETRIES})"
             ),
         });
     }
@@ -508,7 +528,7 @@ async fn create_once(
             target.service, target.cluster
         )
     };
-    let (mut throttled, mut retried) = (0, false);
+    let (mut throttled, mut unanswered) = (0, 0);
     loop {
         let err = match ecs.create_service(input).await {
             Ok(created) => return Ok(created),
@@ -516,12 +536,15 @@ async fn create_once(
         };
         if err.kind == AwsErrorKind::Throttled && throttled < THROTTLED_RETRIES {
             throttled += 1;
+            slowed_down(sink, "CreateService", throttled);
             tokio::time::sleep(throttle_pause(throttled)).await;
             continue;
         }
         if !maybe_processed(&err) {
             return Err(err).with_context(context);
         }
+        unanswered += 1;
+        tokio::time::sleep(throttle_pause(unanswered)).await;
         if let Some(created) = target.describe(ecs).await? {
             sink.emit(Event::Info {
                 message: format!(
@@ -531,13 +554,12 @@ async fn create_once(
             });
             return Ok(created);
         }
-        if retried {
+        if unanswered > UNANSWERED_RETRIES {
             return Err(err).with_context(context);
         }
-        retried = true;
         sink.emit(Event::Warning {
             message: format!(
-                "{err}; service {} does not exist, so it was not created: retrying once",
+                "{err}; service {} does not exist, so it was not created: retrying ({unanswered} of {UNANSWERED_RETRIES})",
                 target.service
             ),
         });
@@ -1020,4 +1042,49 @@ async fn dry_run(
         message: "dry run: nothing was changed".into(),
     });
     Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use super::*;
+
+    fn err(kind: AwsErrorKind, code: Option<&str>) -> AwsError {
+        AwsError {
+            kind,
+            operation: "RegisterTaskDefinition",
+            target: "hello".into(),
+            code: code.map(str::to_owned),
+            message: "m".into(),
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn which_failed_writes_may_have_been_processed() {
+        let cases = [
+            // No answer: timeout, reset, refused.
+            (AwsErrorKind::Transport, None, true),
+            // The server failed after accepting it.
+            (AwsErrorKind::Service, Some("ServerException"), true),
+            (AwsErrorKind::Service, Some("ServiceUnavailable"), true),
+            // Refused before processing: safe to send again as is.
+            (AwsErrorKind::Throttled, Some("ThrottlingException"), false),
+            // A clear answer: it was not done.
+            (AwsErrorKind::Service, Some("ClientException"), false),
+            (
+                AwsErrorKind::AccessDenied,
+                Some("AccessDeniedException"),
+                false,
+            ),
+        ];
+        for (kind, code, want) in cases {
+            assert_eq!(maybe_processed(&err(kind, code)), want, "{kind:?} {code:?}");
+        }
+    }
+
+    #[test]
+    fn retry_pauses_grow() {
+        let ms: Vec<u128> = (1..=4).map(|n| throttle_pause(n).as_millis()).collect();
+        assert_eq!(ms, [500, 1000, 2000, 4000]);
+    }
 }

@@ -91,16 +91,25 @@ fn key_expiry(key: &str) -> Option<u64> {
 impl Faults {
     fn applies(&self, operation: &str) -> bool {
         let budget_left = self.max_faulted_calls.is_none_or(|m| self.faulted < m);
-        budget_left && (self.operations.is_empty() || self.operations.iter().any(|o| o == operation))
+        budget_left
+            && (self.operations.is_empty() || self.operations.iter().any(|o| o == operation))
     }
 
     /// Count a call's signing key; with `reject_expired_keys`, refuse a key past its expiry
     /// (`now_epoch_s`: wall clock, as credential expirations are).
-    pub fn check_access_key(&mut self, key: Option<&str>, now_epoch_s: u64) -> Result<(), ApiError> {
+    pub fn check_access_key(
+        &mut self,
+        key: Option<&str>,
+        now_epoch_s: u64,
+    ) -> Result<(), ApiError> {
         let Some(key) = key else { return Ok(()) };
         *self.counters.access_keys.entry(key.to_owned()).or_default() += 1;
         if self.reject_expired_keys && key_expiry(key).is_some_and(|exp| now_epoch_s >= exp) {
-            *self.counters.expired_keys.entry(key.to_owned()).or_default() += 1;
+            *self
+                .counters
+                .expired_keys
+                .entry(key.to_owned())
+                .or_default() += 1;
             return Err(ApiError::client(
                 "ExpiredTokenException",
                 "The security token included in the request is expired",
@@ -288,7 +297,10 @@ mod tests {
         assert_eq!(access_key_of(auth), Some("ASIA1EXP1000"));
         assert_eq!(access_key_of("Bearer x"), None);
         let mut f = Faults::default();
-        assert!(f.check_access_key(Some("ASIA1EXP1000"), 2000).is_ok(), "not asked");
+        assert!(
+            f.check_access_key(Some("ASIA1EXP1000"), 2000).is_ok(),
+            "not asked"
+        );
         f.reject_expired_keys = true;
         assert!(f.check_access_key(Some("ASIA1EXP1000"), 999).is_ok());
         let e = f.check_access_key(Some("ASIA1EXP1000"), 1000).unwrap_err();

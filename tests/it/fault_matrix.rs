@@ -128,7 +128,12 @@ fn interrupt(child: Child) -> Output {
 async fn throttling_storm_during_deploy_and_watch_still_succeeds() {
     let (sim, dir) = deployed(0.02).await;
     faults(&sim, json!({"throttle_tps": 2})).await;
-    let o = ecspress(&sim, dir.path(), &[("IMAGE_TAG", "1.28")], &deploy_args(&[]));
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &[("IMAGE_TAG", "1.28")],
+        &deploy_args(&[]),
+    );
     expect_exit(&o, 0);
     assert!(counter(&sim, "throttled").await > 0, "the storm happened");
     let err = stderr(&o);
@@ -136,7 +141,11 @@ async fn throttling_storm_during_deploy_and_watch_still_succeeds() {
     faults(&sim, json!({})).await;
     assert_eq!(running_revision(&sim).await, "hello:2");
     assert_eq!(revisions(&sim).await, ["hello:1", "hello:2"]);
-    assert_eq!(service_deployments(&sim).await, 2, "one deployment per deploy");
+    assert_eq!(
+        service_deployments(&sim).await,
+        2,
+        "one deployment per deploy"
+    );
 }
 
 // Row 2: ServerException bursts on each step.
@@ -150,14 +159,23 @@ async fn server_error_bursts_on_register_update_and_watch_still_succeed() {
         json!({"error_rate": 1.0, "max_faulted_calls": 1, "operations": ["RegisterTaskDefinition"]}),
     )
     .await;
-    let o = ecspress(&sim, dir.path(), &[("IMAGE_TAG", "1.28")], &deploy_args(&[]));
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &[("IMAGE_TAG", "1.28")],
+        &deploy_args(&[]),
+    );
     expect_exit(&o, 0);
     assert!(
-        stderr(&o).contains("so it was not registered: retrying once"),
+        stderr(&o).contains("so it was not registered: retrying (1 of 4)"),
         "{}",
         describe(&o)
     );
-    assert_eq!(sim.calls("RegisterTaskDefinition").await, 3, "1 + 500 + retry");
+    assert_eq!(
+        sim.calls("RegisterTaskDefinition").await,
+        3,
+        "1 + 500 + retry"
+    );
     assert_eq!(revisions(&sim).await, ["hello:1", "hello:2"]);
     // UpdateService answers 500 twice: the SDK retries it (idempotent).
     faults(
@@ -165,7 +183,12 @@ async fn server_error_bursts_on_register_update_and_watch_still_succeed() {
         json!({"error_rate": 1.0, "max_faulted_calls": 2, "operations": ["UpdateService"]}),
     )
     .await;
-    let o = ecspress(&sim, dir.path(), &[("IMAGE_TAG", "1.29")], &deploy_args(&[]));
+    let o = ecspress(
+        &sim,
+        dir.path(),
+        &[("IMAGE_TAG", "1.29")],
+        &deploy_args(&[]),
+    );
     expect_exit(&o, 0);
     assert_eq!(running_revision(&sim).await, "hello:3");
     // Every watcher read answers 500 for a while: the watch backs off and rides through.
@@ -183,14 +206,22 @@ async fn server_error_bursts_on_register_update_and_watch_still_succeed() {
         &deploy_args(&[]),
     );
     expect_exit(&o, 0);
-    assert_eq!(counter(&sim, "errors").await - before, 8, "the burst happened");
+    assert_eq!(
+        counter(&sim, "errors").await - before,
+        8,
+        "the burst happened"
+    );
     assert_eq!(running_revision(&sim).await, "hello:4");
     assert_eq!(
         revisions(&sim).await,
         ["hello:1", "hello:2", "hello:3", "hello:4"],
         "one revision per deploy"
     );
-    assert_eq!(service_deployments(&sim).await, 4, "one deployment per deploy");
+    assert_eq!(
+        service_deployments(&sim).await,
+        4,
+        "one deployment per deploy"
+    );
 }
 
 // Row 3: slow responses beyond the SDK attempt timeout.
@@ -239,7 +270,11 @@ async fn a_late_register_answer_never_registers_twice() {
         "{}",
         describe(&o)
     );
-    assert_eq!(sim.calls("RegisterTaskDefinition").await, 2, "1 + this deploy's one");
+    assert_eq!(
+        sim.calls("RegisterTaskDefinition").await,
+        2,
+        "1 + this deploy's one"
+    );
     assert_eq!(revisions(&sim).await, ["hello:1", "hello:2"]);
     assert_eq!(running_revision(&sim).await, "hello:2");
 }
@@ -260,7 +295,11 @@ async fn a_late_update_answer_starts_one_deployment() {
     );
     expect_exit(&o, 0);
     assert_eq!(sim.calls("UpdateService").await, 2, "the SDK sent it again");
-    assert_eq!(service_deployments(&sim).await, 2, "but one deployment started");
+    assert_eq!(
+        service_deployments(&sim).await,
+        2,
+        "but one deployment started"
+    );
     assert_eq!(running_revision(&sim).await, "hello:2");
 }
 
@@ -394,7 +433,10 @@ async fn an_expired_static_key_is_a_clear_error() {
     let o = ecspress(
         &sim,
         dir.path(),
-        &[("AWS_ACCESS_KEY_ID", "ASIAOLDEXP1000"), ("IMAGE_TAG", "1.28")],
+        &[
+            ("AWS_ACCESS_KEY_ID", "ASIAOLDEXP1000"),
+            ("IMAGE_TAG", "1.28"),
+        ],
         &deploy_args(&[]),
     );
     expect_exit(&o, 2);
@@ -453,7 +495,12 @@ async fn ctrl_c_during_update_says_how_to_follow_or_revert() {
         json!({"delay_response_ms": 30000, "operations": ["UpdateService"]}),
     )
     .await;
-    let child = spawn(&sim, dir.path(), &[("IMAGE_TAG", "1.28")], &deploy_args(&[]));
+    let child = spawn(
+        &sim,
+        dir.path(),
+        &[("IMAGE_TAG", "1.28")],
+        &deploy_args(&[]),
+    );
     wait_for_calls(&sim, "UpdateService", 1).await;
     let o = interrupt(child);
     expect_exit(&o, 130);
@@ -477,7 +524,12 @@ async fn ctrl_c_during_update_says_how_to_follow_or_revert() {
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_during_watch_leaves_the_deployment_going_and_says_so() {
     let (sim, dir) = deployed(0.05).await;
-    let child = spawn(&sim, dir.path(), &[("IMAGE_TAG", "slow")], &deploy_args(&[]));
+    let child = spawn(
+        &sim,
+        dir.path(),
+        &[("IMAGE_TAG", "slow")],
+        &deploy_args(&[]),
+    );
     wait_for_calls(&sim, "UpdateService", 1).await;
     let polls = sim.calls("DescribeServiceDeployments").await;
     wait_for_calls(&sim, "DescribeServiceDeployments", polls + 2).await;
@@ -505,16 +557,29 @@ async fn ctrl_c_during_watch_leaves_the_deployment_going_and_says_so() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_concurrent_deploy_supersedes_ours_and_is_named() {
     let (sim, dir) = deployed(0.05).await;
-    let ours = spawn(&sim, dir.path(), &[("IMAGE_TAG", "slow")], &deploy_args(&[]));
+    let ours = spawn(
+        &sim,
+        dir.path(),
+        &[("IMAGE_TAG", "slow")],
+        &deploy_args(&[]),
+    );
     wait_for_calls(&sim, "UpdateService", 1).await;
     let polls = sim.calls("DescribeServiceDeployments").await;
     wait_for_calls(&sim, "DescribeServiceDeployments", polls + 1).await;
-    let theirs = ecspress(&sim, dir.path(), &[("IMAGE_TAG", "1.28")], &deploy_args(&[]));
+    let theirs = ecspress(
+        &sim,
+        dir.path(),
+        &[("IMAGE_TAG", "1.28")],
+        &deploy_args(&[]),
+    );
     expect_exit(&theirs, 0);
     let o = ours.wait_with_output().expect("wait");
     expect_exit(&o, 6);
     let err = stderr(&o);
     assert!(err.contains("superseded"), "{}", describe(&o));
-    assert!(err.contains("hello:3"), "names the deployment that took over: {err}");
+    assert!(
+        err.contains("hello:3"),
+        "names the deployment that took over: {err}"
+    );
     assert_eq!(running_revision(&sim).await, "hello:3");
 }

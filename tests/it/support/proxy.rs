@@ -79,7 +79,10 @@ fn serve(
                 let mut open = open.lock().expect("lock");
                 open.push(client.try_clone().expect("clone"));
                 open.push(server.try_clone().expect("clone"));
-                pipe(client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+                pipe(
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                );
                 pipe(server, client);
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
