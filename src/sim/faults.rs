@@ -18,7 +18,8 @@
 //!
 //! Counters (`GET /_sim/state` → `counters`) record every call per operation, including the
 //! faulted ones, so tests can prove "zero mutating calls" or measure an API budget;
-//! `access_keys` counts calls per signing access key id (credential refresh is visible).
+//! `delayed` counts latency and late answers; `access_keys` counts calls per signing access
+//! key id (credential refresh is visible).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -72,6 +73,7 @@ pub struct Counters {
     calls: BTreeMap<String, u64>,
     throttled: BTreeMap<String, u64>,
     errors: BTreeMap<String, u64>,
+    delayed: BTreeMap<String, u64>,
     access_keys: BTreeMap<String, u64>,
     expired_keys: BTreeMap<String, u64>,
 }
@@ -178,6 +180,11 @@ impl Faults {
             return None;
         }
         self.faulted += 1;
+        *self
+            .counters
+            .delayed
+            .entry(operation.to_owned())
+            .or_default() += 1;
         Some(Duration::from_millis(ms))
     }
 
@@ -208,6 +215,7 @@ impl Faults {
             "calls": self.counters.calls,
             "throttled": self.counters.throttled,
             "errors": self.counters.errors,
+            "delayed": self.counters.delayed,
             "access_keys": self.counters.access_keys,
             "expired_keys": self.counters.expired_keys,
         })
@@ -282,6 +290,7 @@ mod tests {
             None,
             "the budget of one fault is spent"
         );
+        assert_eq!(f.counters()["delayed"]["RegisterTaskDefinition"], 1);
         let mut errors = Faults {
             error_rate: 1.0,
             max_faulted_calls: Some(2),

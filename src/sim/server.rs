@@ -1,7 +1,9 @@
 //! The simulator over HTTP: awsJson1_1 on `POST /` plus `/_sim/*` control endpoints.
 //!
 //! Any signed request with any credentials is accepted (signatures are not checked, like
-//! moto), so clients only need `AWS_ENDPOINT_URL=http://127.0.0.1:PORT` and dummy keys.
+//! moto), so clients only need `AWS_ENDPOINT_URL=http://127.0.0.1:PORT` and dummy keys. Only
+//! the access key id is read from `Authorization`: counted per key, and refused once expired
+//! when the faults ask for it (`reject_expired_keys`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
