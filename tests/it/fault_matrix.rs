@@ -525,6 +525,38 @@ async fn ctrl_c_during_update_says_how_to_follow_or_revert() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_create_says_the_service_may_exist_and_deploy_continues() {
+    let sim = sim::start(0.02);
+    sim.create_cluster("hello").await;
+    let dir = example("hello", |_| {});
+    faults(
+        &sim,
+        json!({"delay_response_ms": 30000, "operations": ["CreateService"]}),
+    )
+    .await;
+    let child = spawn(&sim, dir.path(), &[], &deploy_args(&[]));
+    wait_for_calls(&sim, "CreateService", 1).await;
+    let o = interrupt(child);
+    expect_exit(&o, 130);
+    let err = stderr(&o);
+    assert!(
+        err.contains("interrupted during CreateService")
+            && err.contains("may have been created with hello:1")
+            && err.contains("`ecspress deploy` again continues"),
+        "{}",
+        describe(&o)
+    );
+    faults(&sim, json!({})).await;
+    let o = ecspress(&sim, dir.path(), &[], &deploy_args(&[]));
+    expect_exit(&o, 0);
+    assert_eq!(sim.calls("CreateService").await, 1, "created once");
+    let o = ecspress(&sim, dir.path(), &[], &["wait", "--poll-interval", "50ms"]);
+    expect_exit(&o, 0);
+    assert_eq!(revisions(&sim).await, ["hello:1"]);
+    assert_eq!(running_revision(&sim).await, "hello:1");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_during_watch_leaves_the_deployment_going_and_says_so() {
     let (sim, dir) = deployed(0.05).await;
     let child = spawn(
