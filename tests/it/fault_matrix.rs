@@ -191,6 +191,16 @@ async fn server_error_bursts_on_register_update_and_watch_still_succeed() {
         &deploy_args(&[]),
     );
     expect_exit(&o, 0);
+    assert_eq!(
+        sim.state().await["counters"]["errors"]["UpdateService"],
+        2,
+        "the burst happened"
+    );
+    assert_eq!(
+        sim.calls("UpdateService").await,
+        4,
+        "the first deploy's, then 500, 500 and the SDK's third attempt"
+    );
     assert_eq!(running_revision(&sim).await, "hello:3");
     // Every watcher read answers 500 for a while: the watch backs off and rides through.
     faults(
