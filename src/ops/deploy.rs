@@ -498,7 +498,7 @@ pub(crate) async fn register_once(
             sink.emit(Event::TaskDefinitionSelected {
                 arn,
                 reason: format!(
-                    "RegisterTaskDefinition got no answer ({err}) but was processed: this is the revision it registered; not registering twice"
+                    "{err}; but the call was processed: this is the revision it registered; not registering twice"
                 ),
             });
             return Ok(latest);
@@ -548,7 +548,7 @@ async fn create_once(
         if let Some(created) = target.describe(ecs).await? {
             sink.emit(Event::Info {
                 message: format!(
-                    "CreateService got no answer ({err}) but service {} exists now: it was created; continuing",
+                    "{err}; but service {} exists now: the call was processed; continuing",
                     target.service
                 ),
             });

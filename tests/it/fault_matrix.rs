@@ -277,7 +277,9 @@ async fn a_late_register_answer_never_registers_twice() {
     );
     expect_exit(&o, 0);
     assert!(
-        stderr(&o).contains("not registering twice"),
+        stderr(&o).contains("not registering twice")
+            && stderr(&o).contains("no answer in time: ")
+            && stderr(&o).contains("ECSPRESS_AWS_ATTEMPT_TIMEOUT"),
         "{}",
         describe(&o)
     );
@@ -327,7 +329,7 @@ async fn a_late_create_answer_continues_with_the_created_service() {
     let o = ecspress(&sim, dir.path(), SHORT_TIMEOUTS, &deploy_args(&[]));
     expect_exit(&o, 0);
     assert!(
-        stderr(&o).contains("it was created; continuing"),
+        stderr(&o).contains("exists now: the call was processed; continuing"),
         "{}",
         describe(&o)
     );
