@@ -503,6 +503,44 @@ async fn ctrl_c_during_register_says_a_revision_may_exist_and_redeploy_reuses_it
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_json_stream_has_the_note_then_one_interrupted_verdict() {
+    let (sim, dir) = deployed(0.02).await;
+    faults(
+        &sim,
+        json!({"delay_response_ms": 30000, "operations": ["UpdateService"]}),
+    )
+    .await;
+    let mut args = vec!["--output", "json"];
+    args.extend(deploy_args(&[]));
+    let child = spawn(&sim, dir.path(), &[("IMAGE_TAG", "1.28")], &args);
+    wait_for_calls(&sim, "UpdateService", 1).await;
+    let o = interrupt(child);
+    expect_exit(&o, 130);
+    let records = crate::support::json_lines(&o);
+    let kinds: Vec<&str> = records.iter().filter_map(|r| r["type"].as_str()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "verdict").count(),
+        1,
+        "{kinds:?}"
+    );
+    let last = records.last().expect("records");
+    assert_eq!(
+        (last["type"].as_str(), last["data"]["exit_code"].as_i64()),
+        (Some("verdict"), Some(130))
+    );
+    let note = records
+        .iter()
+        .find(|r| r["type"] == "warning")
+        .unwrap_or_else(|| panic!("{kinds:?}"));
+    assert!(
+        note["data"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("interrupted during UpdateService")),
+        "{note}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_during_update_says_how_to_follow_or_revert() {
     let (sim, dir) = deployed(0.02).await;
     faults(
