@@ -44,12 +44,15 @@ pub trait EcsApi: Send + Sync {
     /// ListTaskDefinitions for a family (ACTIVE only), newest first, all pages.
     async fn list_task_definitions(&self, family: &str) -> AwsResult<Vec<String>>;
     /// RegisterTaskDefinition from a register input (`family`, `containerDefinitions`, ...,
-    /// optional `tags`); returns the registered task definition object.
+    /// optional `tags`); returns the registered task definition object. Sent ONCE (no SDK
+    /// retry): the call is not idempotent, and a late answer to a processed request would make
+    /// a retry register a second revision; the caller decides (`ops::deploy::register_once`).
     async fn register_task_definition(&self, input: &Value) -> AwsResult<Value>;
     /// DeregisterTaskDefinition.
     async fn deregister_task_definition(&self, task_definition: &str) -> AwsResult<()>;
     /// CreateService from a create input (with `cluster`, `serviceName`, `taskDefinition`);
-    /// returns the service object.
+    /// returns the service object. Sent ONCE (no SDK retry): a retry after a late success
+    /// answers "Creation of service was not idempotent"; the caller describes instead.
     async fn create_service(&self, input: &Value) -> AwsResult<Value>;
     /// UpdateService from an update input (with `cluster`, `service`); returns the service.
     async fn update_service(&self, input: &Value) -> AwsResult<Value>;
@@ -121,6 +124,11 @@ use aws_sdk_ecs::types::{
 
 use super::AwsError;
 use super::codec;
+
+/// Per-call override for non-idempotent writes: one attempt, whatever the shared config says.
+fn no_retry() -> aws_sdk_ecs::config::Builder {
+    aws_sdk_ecs::config::Builder::default().retry_config(aws_config::retry::RetryConfig::disabled())
+}
 
 /// [`EcsApi`] over aws-sdk-ecs.
 pub struct SdkEcs {
@@ -333,6 +341,8 @@ impl EcsApi for SdkEcs {
         let parsed = codec::register_task_definition_input(input)
             .map_err(|e| invalid("RegisterTaskDefinition", &family, e))?;
         let out = register_call(&self.client, parsed)
+            .customize()
+            .config_override(no_retry())
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("RegisterTaskDefinition", family, e))?;
@@ -381,6 +391,8 @@ impl EcsApi for SdkEcs {
         let parsed =
             codec::create_service_input(input).map_err(|e| invalid("CreateService", &target, e))?;
         let out = create_call(&self.client, parsed)
+            .customize()
+            .config_override(no_retry())
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("CreateService", target, e))?;

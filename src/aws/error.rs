@@ -129,6 +129,14 @@ impl AwsError {
                     request_id,
                 }
             }
+            SdkError::TimeoutError(_) => AwsError {
+                kind: AwsErrorKind::Transport,
+                operation,
+                target,
+                code: None,
+                message: timeout_message(&err),
+                request_id: None,
+            },
             _ => AwsError {
                 kind: AwsErrorKind::Transport,
                 operation,
@@ -141,9 +149,50 @@ impl AwsError {
     }
 }
 
+/// A timeout in words (the SDK's text plus its Debug dump is noise): which limit, and the
+/// variables that change it (src/aws/config.rs).
+fn timeout_message(err: &dyn std::error::Error) -> String {
+    let mut why = Vec::new();
+    let mut source = err.source();
+    while let Some(s) = source {
+        why.push(s.to_string());
+        source = s.source();
+    }
+    let why = if why.is_empty() {
+        "timed out".to_owned()
+    } else {
+        why.join(": ")
+    };
+    format!(
+        "no answer in time: {why} (ECSPRESS_AWS_ATTEMPT_TIMEOUT / ECSPRESS_AWS_OPERATION_TIMEOUT change the limits)"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_say_which_limit_and_how_to_change_it() {
+        #[derive(Debug)]
+        struct Limit;
+        impl std::fmt::Display for Limit {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("operation attempt timeout (single attempt) occurred after 1s")
+            }
+        }
+        impl std::error::Error for Limit {}
+        let err: SdkError<
+            aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionError,
+            aws_smithy_runtime_api::http::Response,
+        > = SdkError::timeout_error(Limit);
+        let e = AwsError::from_sdk("RegisterTaskDefinition", "hello", err);
+        assert_eq!(e.kind, AwsErrorKind::Transport);
+        assert_eq!(
+            e.to_string(),
+            "RegisterTaskDefinition hello failed: no answer in time: operation attempt timeout (single attempt) occurred after 1s (ECSPRESS_AWS_ATTEMPT_TIMEOUT / ECSPRESS_AWS_OPERATION_TIMEOUT change the limits)"
+        );
+    }
 
     #[test]
     fn codes_classify() {

@@ -25,7 +25,7 @@ pub mod verify;
 
 use std::sync::Arc;
 
-pub use config::{AwsOptions, load_sdk_config};
+pub use config::{AwsOptions, Timeouts, check_timeout_env, load_sdk_config};
 pub use error::{AwsError, AwsErrorKind};
 pub use s3::SdkObjectStore;
 pub use secrets::SdkSecretStore;

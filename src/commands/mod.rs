@@ -34,6 +34,7 @@ pub async fn dispatch(
     settings: &GlobalSettings,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
+    crate::aws::check_timeout_env()?;
     // `deploy`, `diff`, `wait` and `status` run over several configs; the others refuse a
     // second one.
     let single;

@@ -782,10 +782,12 @@ pub fn assess_service_deployment(
                     .as_deref()
                     .is_some_and(|r| r.to_ascii_lowercase().contains("superseded"));
             if replaced {
-                finished(
-                    Outcome::Superseded,
-                    reason("a newer service deployment replaced it"),
-                )
+                // Say which deployment took over (AWS's status reason may not name it).
+                let mut why = reason("a newer service deployment replaced it");
+                if let Some(c) = current.filter(|c| *c != sd.arn && !why.contains(*c)) {
+                    why = format!("{why}; service deployment {c} took over");
+                }
+                finished(Outcome::Superseded, why)
             } else {
                 finished(Outcome::Stopped, reason("service deployment STOPPED"))
             }

@@ -16,17 +16,30 @@
 //!
 //! The inputs themselves are built by pure functions in [`crate::model::revision`].
 //!
+//! Faults (docs/reliability.md): RegisterTaskDefinition and CreateService are not idempotent,
+//! so the SDK sends them once ([`crate::aws::ecs::EcsApi`]) and [`register_once`] /
+//! [`create_once`] decide: a throttled call was refused unprocessed and is sent again after a
+//! pause; a timeout, 5xx or dropped connection may have been processed with a lost answer, so
+//! after a pause the family's newest ACTIVE revision (or the service) is looked up and reused
+//! when it is ours, and the call is sent again (at most 4 times) only when it is not. A deploy
+//! therefore registers one revision (ListTaskDefinitions is eventually consistent on AWS: the
+//! pause is what makes a just-processed registration visible). UpdateService is idempotent for
+//! the same input (a repeat starts no second deployment unless `forceNewDeployment`), so it
+//! keeps the SDK's retries. A Ctrl-C during a write is reported with what may have happened
+//! and how to resume ([`InFlight`]).
+//!
 //! A service with the CODE_DEPLOY deployment controller branches to
 //! `crate::ops::codedeploy::deploy` after step 2 (same render, reads and task definition
 //! choice; then UpdateService with what ECS allows and a CodeDeploy CreateDeployment).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
 
 use crate::aws::codec;
 use crate::aws::ecs::EcsApi;
+use crate::aws::{AwsError, AwsErrorKind};
 use crate::exit::ExitStatus;
 use crate::model::normalize::{self, NormalizeOptions};
 use crate::model::revision::{self, DeploymentRef, UpdatePlan, short_name};
@@ -367,23 +380,220 @@ pub(crate) async fn choose_task_definition(
             "the newest revision of the family",
         ),
     };
-    if let Some(base) = base {
-        let described = ecs
-            .describe_task_definition(&base)
-            .await
-            .with_context(|| format!("cannot describe task definition {base}"))?;
-        if same_task_definition(&input, &described, &project.config().ignore.tags) {
+    let ignore = &project.config().ignore.tags;
+    if let Some(base) = &base
+        && let Some(arn) = identical_revision(ecs, base, &input, ignore).await?
+    {
+        return Ok(TaskDefinitionChoice::Existing {
+            arn,
+            reason: format!("unchanged from {what}; not registering a new revision"),
+        });
+    }
+    if running.is_some() {
+        // A newer revision than the running one may already hold this content: registered by
+        // a deploy that was interrupted or lost its answer (docs/reliability.md). Reusing it
+        // keeps one revision per content instead of registering a duplicate.
+        if let Some(latest) = latest_of(ecs, &family)
+            .await?
+            .filter(|l| Some(l) != base.as_ref())
+            && let Some(arn) = identical_revision(ecs, &latest, &input, ignore).await?
+        {
             return Ok(TaskDefinitionChoice::Existing {
-                arn: described
-                    .get("taskDefinitionArn")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&base)
-                    .to_owned(),
-                reason: format!("unchanged from {what}; not registering a new revision"),
+                arn,
+                reason: "identical to the newest revision of the family (registered earlier and not running yet); not registering another".into(),
             });
         }
     }
     Ok(TaskDefinitionChoice::Register { input })
+}
+
+/// `revision`'s ARN when its normalised content equals the register input's.
+async fn identical_revision(
+    ecs: &dyn EcsApi,
+    revision: &str,
+    input: &Value,
+    ignore_tags: &[String],
+) -> anyhow::Result<Option<String>> {
+    let described = ecs
+        .describe_task_definition(revision)
+        .await
+        .with_context(|| format!("cannot describe task definition {revision}"))?;
+    Ok(
+        same_task_definition(input, &described, ignore_tags).then(|| {
+            described
+                .get("taskDefinitionArn")
+                .and_then(Value::as_str)
+                .unwrap_or(revision)
+                .to_owned()
+        }),
+    )
+}
+
+/// How many times a throttled non-idempotent write is sent again (it was refused unprocessed).
+const THROTTLED_RETRIES: u32 = 4;
+
+/// How many times a write that got no answer is sent again once a lookup showed it was not
+/// processed (as many as the SDK would: 5 attempts in all, src/aws/config.rs).
+const UNANSWERED_RETRIES: u32 = 4;
+
+/// The pause before throttled retry `n` (1-based): 0.5 s, 1 s, 2 s, 4 s.
+fn throttle_pause(n: u32) -> Duration {
+    Duration::from_millis(250u64 << n.min(6))
+}
+
+/// Throttled (refused before processing): say the run slows down, not that it failed.
+fn slowed_down(sink: &dyn EventSink, operation: &str, n: u32) {
+    sink.emit(Event::Info {
+        message: format!(
+            "{operation} was throttled by ECS (refused, nothing changed); sending it again in {}",
+            humantime::format_duration(throttle_pause(n))
+        ),
+    });
+}
+
+/// Whether a failed write may nevertheless have been processed: the answer was lost (timeout,
+/// dropped connection) or the server failed after accepting it (5xx).
+fn maybe_processed(e: &AwsError) -> bool {
+    e.kind != AwsErrorKind::Throttled && watch::classify(e) == watch::ErrorClass::Transient
+}
+
+/// RegisterTaskDefinition, never twice for one deploy (see the module docs); returns the ARN
+/// of the revision registered, or of the identical one a lost answer had registered.
+pub(crate) async fn register_once(
+    ecs: &dyn EcsApi,
+    input: &Value,
+    ignore_tags: &[String],
+    sink: &dyn EventSink,
+) -> anyhow::Result<String> {
+    let family = input["family"].as_str().unwrap_or_default().to_owned();
+    let context = || format!("cannot register task definition family {family}");
+    let (mut throttled, mut unanswered) = (0, 0);
+    loop {
+        let err = match ecs.register_task_definition(input).await {
+            Ok(td) => {
+                let arn = string_field(&td, "taskDefinitionArn").ok_or_else(|| {
+                    anyhow!("RegisterTaskDefinition {family}: no ARN in the answer")
+                })?;
+                sink.emit(Event::TaskDefinitionRegistered { arn: arn.clone() });
+                return Ok(arn);
+            }
+            Err(e) => e,
+        };
+        if err.kind == AwsErrorKind::Throttled && throttled < THROTTLED_RETRIES {
+            throttled += 1;
+            slowed_down(sink, "RegisterTaskDefinition", throttled);
+            tokio::time::sleep(throttle_pause(throttled)).await;
+            continue;
+        }
+        if !maybe_processed(&err) {
+            return Err(err).with_context(context);
+        }
+        // A pause first: ListTaskDefinitions is eventually consistent on AWS.
+        unanswered += 1;
+        tokio::time::sleep(throttle_pause(unanswered)).await;
+        let latest = latest_of(ecs, &family).await?;
+        if let Some(latest) = latest
+            && let Some(arn) = identical_revision(ecs, &latest, input, ignore_tags).await?
+        {
+            sink.emit(Event::TaskDefinitionSelected {
+                arn,
+                reason: format!(
+                    "{err}; but the call was processed: this is the revision it registered; not registering twice"
+                ),
+            });
+            return Ok(latest);
+        }
+        if unanswered > UNANSWERED_RETRIES {
+            return Err(err).with_context(context);
+        }
+        sink.emit(Event::Warning {
+            message: format!(
+                "{err}; no revision of family {family} holds this content, so it was not registered: retrying ({unanswered} of {UNANSWERED_RETRIES})"
+            ),
+        });
+    }
+}
+
+/// CreateService, never sent again after a possible success (see the module docs); returns
+/// the service (from the answer, or described when the answer was lost).
+async fn create_once(
+    ecs: &dyn EcsApi,
+    target: &ServiceRef,
+    input: &Value,
+    sink: &dyn EventSink,
+) -> anyhow::Result<Value> {
+    let context = || {
+        format!(
+            "cannot create service {} in cluster {}",
+            target.service, target.cluster
+        )
+    };
+    let (mut throttled, mut unanswered) = (0, 0);
+    loop {
+        let err = match ecs.create_service(input).await {
+            Ok(created) => return Ok(created),
+            Err(e) => e,
+        };
+        if err.kind == AwsErrorKind::Throttled && throttled < THROTTLED_RETRIES {
+            throttled += 1;
+            slowed_down(sink, "CreateService", throttled);
+            tokio::time::sleep(throttle_pause(throttled)).await;
+            continue;
+        }
+        if !maybe_processed(&err) {
+            return Err(err).with_context(context);
+        }
+        unanswered += 1;
+        tokio::time::sleep(throttle_pause(unanswered)).await;
+        if let Some(created) = target.describe(ecs).await? {
+            sink.emit(Event::Info {
+                message: format!(
+                    "{err}; but service {} exists now: the call was processed; continuing",
+                    target.service
+                ),
+            });
+            return Ok(created);
+        }
+        if unanswered > UNANSWERED_RETRIES {
+            return Err(err).with_context(context);
+        }
+        sink.emit(Event::Warning {
+            message: format!(
+                "{err}; service {} does not exist, so it was not created: retrying ({unanswered} of {UNANSWERED_RETRIES})",
+                target.service
+            ),
+        });
+    }
+}
+
+/// What a Ctrl-C would leave half-known: while a note is set, dropping this (the binary drops
+/// the command's future on SIGINT, src/main.rs) warns with what may have happened and how to
+/// resume. [`deploy`] clears it whenever the deploy returns, so only an interruption warns.
+struct InFlight<'a> {
+    sink: &'a dyn EventSink,
+    note: std::sync::Mutex<Option<String>>,
+}
+
+impl<'a> InFlight<'a> {
+    fn new(sink: &'a dyn EventSink) -> Self {
+        InFlight {
+            sink,
+            note: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn set(&self, note: Option<String>) {
+        *self.note.lock().unwrap_or_else(|p| p.into_inner()) = note;
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let note = self.note.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(note) = note {
+            self.sink.emit(Event::Warning { message: note });
+        }
+    }
 }
 
 pub(crate) fn string_field(v: &Value, k: &str) -> Option<String> {
@@ -395,6 +605,19 @@ pub async fn deploy(
     project: &Project,
     opts: &DeployOptions,
     sink: &dyn EventSink,
+) -> anyhow::Result<ExitStatus> {
+    let in_flight = InFlight::new(sink);
+    let result = deploy_steps(project, opts, sink, &in_flight).await;
+    // Returned (verdict or error): nothing is half-known.
+    in_flight.set(None);
+    result
+}
+
+async fn deploy_steps(
+    project: &Project,
+    opts: &DeployOptions,
+    sink: &dyn EventSink,
+    in_flight: &InFlight<'_>,
 ) -> anyhow::Result<ExitStatus> {
     let target = ServiceRef::of(project)?;
     let ecs = project.clients().ecs.clone();
@@ -483,6 +706,11 @@ pub async fn deploy(
         )
         .await;
     }
+    let running = live
+        .as_ref()
+        .and_then(|l| string_field(l, "taskDefinition"))
+        .map(|td| format!("the service still runs {}", short_name(&td)))
+        .unwrap_or_else(|| format!("service {} was not created", target.service));
     let task_definition = match choice {
         TaskDefinitionChoice::Existing { arn, reason } => {
             sink.emit(Event::TaskDefinitionSelected {
@@ -492,15 +720,11 @@ pub async fn deploy(
             arn
         }
         TaskDefinitionChoice::Register { input } => {
-            let family = input["family"].as_str().unwrap_or_default().to_owned();
-            let td = ecs
-                .register_task_definition(&input)
-                .await
-                .with_context(|| format!("cannot register task definition family {family}"))?;
-            let arn = string_field(&td, "taskDefinitionArn")
-                .ok_or_else(|| anyhow!("RegisterTaskDefinition {family}: no ARN in the answer"))?;
-            sink.emit(Event::TaskDefinitionRegistered { arn: arn.clone() });
-            arn
+            let family = input["family"].as_str().unwrap_or_default();
+            in_flight.set(Some(format!(
+                "interrupted during RegisterTaskDefinition: a new revision of family {family} may have been registered; nothing else was changed ({running}); `ecspress deploy` again reuses that revision instead of registering another"
+            )));
+            register_once(ecs, &input, &project.config().ignore.tags, sink).await?
         }
     };
 
@@ -516,12 +740,18 @@ pub async fn deploy(
                 opts.tasks,
             );
             let started_after = revision::started_after(None, now_epoch());
-            let created = ecs.create_service(&input).await.with_context(|| {
-                format!(
-                    "cannot create service {} in cluster {}",
-                    target.service, target.cluster
-                )
-            })?;
+            in_flight.set(Some(format!(
+                "interrupted during CreateService: service {} in cluster {} may have been created with {} and be starting its tasks; `ecspress status` shows it, `ecspress wait` follows its first deployment, `ecspress deploy` again continues from there",
+                target.service,
+                target.cluster,
+                short_name(&task_definition)
+            )));
+            let created = create_once(ecs, &target, &input, sink).await?;
+            in_flight.set(Some(format!(
+                "interrupted after creating service {} with {}: its first deployment goes on in ECS; `ecspress wait` follows it",
+                target.service,
+                short_name(&task_definition)
+            )));
             sink.emit(Event::ServiceCreated {
                 service_arn: string_field(&created, "serviceArn").unwrap_or_default(),
                 task_definition: task_definition.clone(),
@@ -542,12 +772,23 @@ pub async fn deploy(
             );
             let before = DeploymentRef::of(live);
             let started_after = revision::started_after(Some(live), now_epoch());
+            let undo = "`ecspress wait` follows it to its verdict, `ecspress rollback` reverts it";
+            in_flight.set(Some(format!(
+                "interrupted during UpdateService: service {} may have been updated to {}; if so its deployment goes on in ECS: {undo}",
+                target.service,
+                short_name(&task_definition)
+            )));
             let updated = ecs.update_service(&input).await.with_context(|| {
                 format!(
                     "cannot update service {} in cluster {}",
                     target.service, target.cluster
                 )
             })?;
+            in_flight.set(Some(format!(
+                "interrupted after updating service {} to {}: its deployment goes on in ECS: {undo}",
+                target.service,
+                short_name(&task_definition)
+            )));
             let after = DeploymentRef::of(&updated);
             let new_deployment = before.started_new(&after);
             let service_arn = string_field(&updated, "serviceArn")
@@ -612,7 +853,8 @@ pub async fn deploy(
         }
     };
 
-    // 5. Watch.
+    // 5. Watch (the watcher reports its own interruption, with the resume hint).
+    in_flight.set(None);
     if !opts.wait {
         sink.emit(Event::Info {
             message: "not waiting (--no-wait); `ecspress wait` follows the deployment".into(),
@@ -882,5 +1124,50 @@ mod drain_tests {
             None,
             "no load balancer"
         );
+    }
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use super::*;
+
+    fn err(kind: AwsErrorKind, code: Option<&str>) -> AwsError {
+        AwsError {
+            kind,
+            operation: "RegisterTaskDefinition",
+            target: "hello".into(),
+            code: code.map(str::to_owned),
+            message: "m".into(),
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn which_failed_writes_may_have_been_processed() {
+        let cases = [
+            // No answer: timeout, reset, refused.
+            (AwsErrorKind::Transport, None, true),
+            // The server failed after accepting it.
+            (AwsErrorKind::Service, Some("ServerException"), true),
+            (AwsErrorKind::Service, Some("ServiceUnavailable"), true),
+            // Refused before processing: safe to send again as is.
+            (AwsErrorKind::Throttled, Some("ThrottlingException"), false),
+            // A clear answer: it was not done.
+            (AwsErrorKind::Service, Some("ClientException"), false),
+            (
+                AwsErrorKind::AccessDenied,
+                Some("AccessDeniedException"),
+                false,
+            ),
+        ];
+        for (kind, code, want) in cases {
+            assert_eq!(maybe_processed(&err(kind, code)), want, "{kind:?} {code:?}");
+        }
+    }
+
+    #[test]
+    fn retry_pauses_grow() {
+        let ms: Vec<u128> = (1..=4).map(|n| throttle_pause(n).as_millis()).collect();
+        assert_eq!(ms, [500, 1000, 2000, 4000]);
     }
 }

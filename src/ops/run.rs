@@ -263,14 +263,7 @@ pub async fn run(
             arn
         }
         TaskDefinitionChoice::Register { input } => {
-            let td = ecs
-                .register_task_definition(&input)
-                .await
-                .with_context(|| format!("cannot register task definition family {family}"))?;
-            let arn = deploy::string_field(&td, "taskDefinitionArn")
-                .ok_or_else(|| anyhow!("RegisterTaskDefinition {family}: no ARN in the answer"))?;
-            sink.emit(Event::TaskDefinitionRegistered { arn: arn.clone() });
-            arn
+            deploy::register_once(ecs, &input, &project.config().ignore.tags, sink).await?
         }
     };
     let (input, _) = plan(&td_arn);

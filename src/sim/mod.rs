@@ -17,7 +17,8 @@
 //!
 //! - [`clock`]: simulated time.
 //! - [`error`]: AWS-shaped errors (`{"__type", "message"}` + HTTP status).
-//! - [`faults`]: throttling, injected server errors and latency (`POST /_sim/faults`).
+//! - [`faults`]: throttling, injected server errors, latency, late answers and expired
+//!   credentials (`POST /_sim/faults`).
 //! - `world`: the state and its time stepping; `ecs` and `codedeploy` hold the operations.
 
 pub mod clock;
@@ -163,9 +164,22 @@ impl Sim {
         inner.faults = faults.with_counters(counters);
     }
 
-    /// Injected latency for `operation`, if any (the server sleeps it before answering).
+    /// Injected latency for `operation`, if any (the server sleeps it before processing).
     pub fn latency_for(&self, operation: &str) -> Option<std::time::Duration> {
         self.lock().faults.latency_for(operation)
+    }
+
+    /// Injected response delay for `operation`, if any (the server sleeps it after processing).
+    pub fn response_delay_for(&self, operation: &str) -> Option<std::time::Duration> {
+        self.lock().faults.response_delay_for(operation)
+    }
+
+    /// Count the signing access key of a call; refuse it when expired and the faults say so.
+    pub fn check_access_key(&self, key: Option<&str>) -> Result<(), ApiError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.lock().faults.check_access_key(key, now)
     }
 
     /// Set a CloudWatch alarm's state (`POST /_sim/alarms`): deployments that list the alarm

@@ -1,7 +1,9 @@
 //! The simulator over HTTP: awsJson1_1 on `POST /` plus `/_sim/*` control endpoints.
 //!
 //! Any signed request with any credentials is accepted (signatures are not checked, like
-//! moto), so clients only need `AWS_ENDPOINT_URL=http://127.0.0.1:PORT` and dummy keys.
+//! moto), so clients only need `AWS_ENDPOINT_URL=http://127.0.0.1:PORT` and dummy keys. Only
+//! the access key id is read from `Authorization`: counted per key, and refused once expired
+//! when the faults ask for it (`reject_expired_keys`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,13 +96,26 @@ async fn api(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Respons
         }
     };
     let operation = target.rsplit('.').next().unwrap_or(&target).to_owned();
+    let key = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(super::faults::access_key_of);
+    if let Err(e) = sim.check_access_key(key) {
+        return error_response(&e);
+    }
     if let Some(latency) = sim.latency_for(&operation) {
         tokio::time::sleep(latency).await;
     }
-    match sim.call(&target, &input) {
+    let answer = match sim.call(&target, &input) {
         Ok(out) => aws_json(StatusCode::OK, &out, None),
         Err(e) => error_response(&e),
+    };
+    // The call has taken effect; only its answer is late (a client timing out here cannot
+    // tell whether it did).
+    if let Some(delay) = sim.response_delay_for(&operation) {
+        tokio::time::sleep(delay).await;
     }
+    answer
 }
 
 async fn reset(State(sim): State<Sim>) -> Response {

@@ -10,6 +10,7 @@ mod cli;
 mod codedeploy_cli;
 mod deploy_cli;
 mod diff_cli;
+mod fault_matrix;
 mod jsonnet_cli;
 mod migrate_cli;
 mod multi_cli;

@@ -109,6 +109,25 @@ fn service_deployment_verdicts() {
             "{status} {reason:?} {current:?}: {got:?}"
         );
     }
+    // The verdict names the deployment that took over, once.
+    for (reason, want) in [
+        (
+            None,
+            "a newer service deployment replaced it; service deployment arn:sd/newer took over",
+        ),
+        (
+            Some("superseded by a newer service deployment (arn:sd/newer)."),
+            "superseded by a newer service deployment (arn:sd/newer).",
+        ),
+    ] {
+        assert_eq!(
+            assess_service_deployment(&sd("STOPPED", reason), Some("arn:sd/newer")),
+            Assessment::Finished {
+                outcome: Superseded,
+                reason: want.into()
+            }
+        );
+    }
     let rolled = ServiceDeploymentSnapshot {
         rollback_reason: Some("ECS deployment circuit breaker: tasks failed to start.".into()),
         ..sd("ROLLBACK_SUCCESSFUL", Some("other"))

@@ -1,7 +1,7 @@
 //! `deploy` for a CODE_DEPLOY service: UpdateService with what ECS accepts, then CreateDeployment
 //! with the AppSpec, then the watch (see the parent module docs).
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use serde_json::Value;
 
 use crate::exit::ExitStatus;
@@ -261,14 +261,8 @@ pub(crate) async fn deploy(
             (arn, new_spec)
         }
         TaskDefinitionChoice::Register { input } => {
-            let family = input["family"].as_str().unwrap_or_default().to_owned();
-            let td = ecs
-                .register_task_definition(&input)
-                .await
-                .with_context(|| format!("cannot register task definition family {family}"))?;
-            let arn = string_field(&td, "taskDefinitionArn")
-                .ok_or_else(|| anyhow!("RegisterTaskDefinition {family}: no ARN in the answer"))?;
-            sink.emit(Event::TaskDefinitionRegistered { arn: arn.clone() });
+            let arn =
+                ecs_deploy::register_once(ecs, &input, &project.config().ignore.tags, sink).await?;
             let spec = appspec::build(&arn, service_for_appspec, project.config().appspec.as_ref())
                 .with_context(|| format!("cannot build the AppSpec for {}", short_name(&arn)))?;
             (arn, spec)

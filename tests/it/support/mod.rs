@@ -4,6 +4,7 @@
 
 pub mod chatops;
 pub mod moto;
+pub mod proxy;
 pub mod sim;
 pub mod slack;
 
