@@ -92,9 +92,12 @@ def run(argv, env, cwd=None):
 class Sim:
     """`ecspress sim` on a free port."""
 
-    def __init__(self, ecspress, time_scale):
+    def __init__(self, ecspress, time_scale, deregistration_delay=None):
+        argv = [ecspress, "sim", "--listen", "127.0.0.1:0", "--time-scale", str(time_scale)]
+        if deregistration_delay:
+            argv += ["--deregistration-delay", deregistration_delay]
         self.proc = subprocess.Popen(
-            [ecspress, "sim", "--listen", "127.0.0.1:0", "--time-scale", str(time_scale)],
+            argv,
             env=BASE_ENV,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -163,7 +166,7 @@ def terminal_deployments(state):
     return out
 
 
-def prepare_mode(mode, sim, ecspress, tmp, k=0):
+def prepare_mode(mode, sim, ecspress, tmp, k=0, before_create=None):
     """Create the cluster (and CodeDeploy app/group), copy the example, deploy once to create the
     service. Copy k > 0 is the same example as service `<name>-k`. Returns the config path."""
     if mode == "rolling":
@@ -189,6 +192,8 @@ def prepare_mode(mode, sim, ecspress, tmp, k=0):
         open(p, "w").write(new)
     if k == 0:
         sim.ecs("CreateCluster", {"clusterName": cluster})
+    if before_create:
+        before_create(d)
     cfg = os.path.join(d, "ecspress.yml")
     code, _, _, out, err, _ = run([ecspress, "--config", cfg, "deploy"], sim.env(IMAGE_TAG="v0"))
     if code != 0:
@@ -257,6 +262,48 @@ def own_deployment(stdout):
 POLL_OPS = {"DescribeServices", "DescribeServiceDeployments", "GetDeployment", "GetDeploymentTarget"}
 
 
+class MotoElb:
+    """moto serving ELBv2 for the realistic runs: the example's two target groups with a real
+    deregistration delay, so ecspress can read it (DescribeTargetGroupAttributes) as against AWS."""
+
+    def __init__(self, python, aws, delay_s):
+        port = free_port()
+        self.proc = subprocess.Popen(
+            [python, "-c", MOTO_LAUNCHER, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        if self.proc.stdout.readline().strip() != b"ready":
+            raise SystemExit("moto did not start")
+        self.url = f"http://127.0.0.1:{port}"
+        env = dict(BASE_ENV, AWS_ENDPOINT_URL=self.url)
+        base = [aws, "--endpoint-url", self.url, "--region", "us-east-1", "--output", "json"]
+
+        def aws_json(*a):
+            return json.loads(subprocess.run(base + list(a), env=env, check=True, capture_output=True).stdout or b"{}")
+
+        vpc = aws_json("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16")["Vpc"]["VpcId"]
+        self.arns = {}
+        for name in ("hello-blue", "hello-green"):
+            tg = aws_json("elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port", "80",
+                          "--vpc-id", vpc, "--target-type", "ip")["TargetGroups"][0]["TargetGroupArn"]
+            aws_json("elbv2", "modify-target-group-attributes", "--target-group-arn", tg, "--attributes",
+                     f"Key=deregistration_delay.timeout_seconds,Value={delay_s}")
+            self.arns[name] = tg
+
+    def point_at(self, config_dir):
+        """Rewrite the example's tfstate target group ARNs to moto's."""
+        p = os.path.join(config_dir, "terraform.tfstate")
+        st = open(p).read()
+        for old in re.findall(r'"(arn:aws:elasticloadbalancing:[^"]*:targetgroup/(hello-(?:blue|green))/[0-9a-f]+)"', st):
+            st = st.replace(old[0], self.arns[old[1]])
+        open(p, "w").write(st)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.terminate()
+        self.proc.wait()
+
+
 def latency(args):
     """Deploys `args.deploys` times per strategy, `args.parallel` services at once (each its own
     ecspress process, deploying one after another on its service). The simulator runs at
@@ -267,9 +314,30 @@ def latency(args):
     results = {}
     for mode in args.modes.split(","):
         tmp = tempfile.mkdtemp(prefix=f"ecspress-bench-{mode}-")
-        sim = Sim(args.ecspress, args.time_scale)
+        sim = Sim(args.ecspress, args.time_scale, f"{args.realistic}s" if args.realistic else None)
+        elb = None
+        extra_env = {}
+        tag = "slow-" if args.realistic else ""
         try:
-            cfgs = [prepare_mode(mode, sim, args.ecspress, tmp, k) for k in range(args.parallel)]
+            if args.realistic and mode == "rolling":
+                elb = MotoElb(args.moto, args.aws, args.realistic)
+                extra_env["AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2"] = elb.url
+            hook = elb.point_at if elb else None
+            cfgs = [prepare_mode(mode, sim, args.ecspress, tmp, 0, hook)]
+            # The other services are created at once (each creation waits for its tasks).
+            rest = [None] * (args.parallel - 1)
+
+            def create(k):
+                rest[k - 1] = prepare_mode(mode, sim, args.ecspress, tmp, k, hook)
+
+            creators = [threading.Thread(target=create, args=(k,)) for k in range(1, args.parallel)]
+            for t in creators:
+                t.start()
+            for t in creators:
+                t.join()
+            if any(c is None for c in rest):
+                raise SystemExit(f"{mode}: creating a service failed")
+            cfgs += rest
             lat, watch_secs, failures = [], [], []
             lock = threading.Lock()
             todo = list(range(args.deploys))
@@ -288,7 +356,7 @@ def latency(args):
                         argv += ["--max-poll-interval", args.max_poll_interval]
                     if mode == "bluegreen":
                         argv += ["--wait-until", "deployed"]
-                    code, wall, _, out, err, t_exit = run(argv, sim.env(IMAGE_TAG=f"w{k}v{i + 1}"))
+                    code, wall, _, out, err, t_exit = run(argv, sim.env(IMAGE_TAG=f"{tag}w{k}v{i + 1}", **extra_env))
                     ours = own_deployment(out)
                     terminal = terminal_deployments(sim.state()).get(ours) if ours else None
                     with lock:
@@ -337,6 +405,8 @@ def latency(args):
             results[mode] = r
         finally:
             sim.close()
+            if elb:
+                elb.close()
             shutil.rmtree(tmp, ignore_errors=True)
     print(f"\n### Detection latency and API budget (poll {args.poll_interval}, max poll "
           f"{args.max_poll_interval or 'default'}, time scale {args.time_scale}, {args.parallel} services at once)\n")
@@ -589,6 +659,11 @@ def main():
     p.add_argument("--poll-interval", default="1s")
     p.add_argument("--max-poll-interval", default=None, help="default: ecspress's own default")
     p.add_argument("--parallel", type=int, default=1, help="services deployed at once")
+    p.add_argument("--realistic", type=int, default=0, metavar="SECONDS",
+                   help="ECS-like durations: `slow` images (40 s pull, 50 s to healthy) and this "
+                        "deregistration delay (ELB default 300), read from moto's ELBv2 (rolling)")
+    p.add_argument("--aws", default=os.path.join(ROOT, "target/tmp/moto-venv/bin/aws"))
+    p.add_argument("--moto", default=os.path.join(ROOT, "target/tmp/moto-venv/bin/python"))
     p.add_argument("--time-scale", type=float, default=1.0)
     p.add_argument("--modes", default="rolling,bluegreen,codedeploy")
     p.set_defaults(fn=latency)

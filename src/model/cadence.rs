@@ -38,8 +38,12 @@ pub struct Observation {
     pub changed: bool,
     /// The verdict can come at any moment (see the module docs).
     pub imminent: bool,
-    /// The deployment is expected to move on in this long (a known bake time).
+    /// The deployment is expected to move on in this long (a known bake time or drain).
     pub ends_in: Option<Duration>,
+    /// `ends_in` comes from a setting of the environment itself (a target group's
+    /// deregistration delay, read from ELBv2), so the quiet rule does not bound it. A bake
+    /// time is measured on our clock from when we first saw the stage, so it stays bounded.
+    pub firm: bool,
 }
 
 /// The cadence state.
@@ -84,6 +88,7 @@ impl AdaptiveCadence {
             // A known end replaces the imminent rule; the quiet rule still bounds the wait, so
             // a clock that runs faster than the configured times (a scaled simulator) is
             // followed too.
+            (Some(left), _) if obs.firm => clamp(left.saturating_sub(self.fastest)),
             (Some(left), _) => quiet.min(clamp(left.saturating_sub(self.fastest))),
             (None, Some(since)) => {
                 clamp(now.saturating_sub(since).saturating_sub(IMMINENT_FAST) / 8)
@@ -245,15 +250,18 @@ mod tests {
     #[test]
     fn a_known_drain_is_cheap_and_its_end_is_seen_fast() {
         let finish = 301.5;
-        let p = polls(1.0, 10.0, finish + 5.0, |t| Observation {
-            changed: t < 1.0,
-            imminent: t < finish,
-            ends_in: ends_in(s(300.0), s(t)),
-        });
-        let seen = p.iter().copied().find(|t| *t >= finish).unwrap();
-        assert!(seen - finish <= 1.0, "seen {:.1} s late", seen - finish);
-        let before = p.iter().filter(|t| **t < finish).count();
-        assert!(before < 50, "{before} polls during a 300 s drain");
+        for (firm, most) in [(true, 35), (false, 45)] {
+            let p = polls(1.0, 10.0, finish + 5.0, |t| Observation {
+                changed: t < 1.0,
+                imminent: t < finish,
+                ends_in: ends_in(s(300.0), s(t)),
+                firm,
+            });
+            let seen = p.iter().copied().find(|t| *t >= finish).unwrap();
+            assert!(seen - finish <= 1.0, "seen {:.1} s late (firm {firm})", seen - finish);
+            let before = p.iter().filter(|t| **t < finish).count();
+            assert!(before < most, "{before} polls during a 300 s drain (firm {firm})");
+        }
     }
 
     #[test]
@@ -276,7 +284,7 @@ mod tests {
         let timeline = |t: f64| Observation {
             changed: matches!(t as u64, 0..=6 | 70..=80),
             imminent: (100.0..finish).contains(&t),
-            ends_in: None,
+            ..Observation::default()
         };
         let p = polls(1.0, 10.0, finish + 30.0, timeline);
         let seen = p.iter().copied().find(|t| *t >= finish).unwrap();

@@ -695,7 +695,7 @@ impl<'a> Watcher<'a> {
         if !self.adaptive.is_adaptive() {
             return self.opts.poll_interval;
         }
-        let (imminent, ends_in) = match (&self.mode, &self.sd_last) {
+        let (imminent, ends_in, firm) = match (&self.mode, &self.sd_last) {
             (Mode::ServiceDeployment(_), Some(sd)) => {
                 let imminent = rollout::finish_imminent(sd);
                 // Rolling, new revision complete, old tasks draining: done about one
@@ -715,20 +715,23 @@ impl<'a> Watcher<'a> {
                 let bake_left = rollout::bake_time(sd)
                     .zip(self.bake_seen)
                     .and_then(|(b, seen)| cadence::ends_in(b, seen.elapsed()));
-                (imminent, bake_left.or(drain_left))
+                let firm = bake_left.is_none() && drain_left.is_some();
+                (imminent, bake_left.or(drain_left), firm)
             }
-            (Mode::Identify, _) => (true, None),
+            (Mode::Identify, _) => (true, None, false),
             _ => (
                 self.last_svc
                     .as_ref()
                     .is_some_and(|svc| rollout::lines_imminent(svc, self.our_id.as_deref())),
                 None,
+                false,
             ),
         };
         let obs = Observation {
             changed: self.moved,
             imminent,
             ends_in,
+            firm,
         };
         self.adaptive.next(self.started.elapsed(), &obs)
     }

@@ -322,6 +322,7 @@ impl Watcher<'_> {
             changed: self.moved,
             imminent,
             ends_in: None,
+            firm: false,
         };
         self.adaptive.next(self.started.elapsed(), &obs)
     }
