@@ -429,7 +429,7 @@ def latency(args):
 # ---------------------------------------------------------------------------------------------
 
 
-def make_services(tmp, n):
+def make_services(tmp, n, hook=None):
     cfgs = []
     for i in range(n):
         d = os.path.join(tmp, f"svc{i:02d}")
@@ -439,16 +439,24 @@ def make_services(tmp, n):
         text = open(os.path.join(EXAMPLES, "hello", "ecspress.yml")).read()
         text = re.sub(r"(?m)^service: hello$", f"service: svc{i:02d}", text)
         open(os.path.join(d, "ecspress.yml"), "w").write(text)
+        if hook:
+            hook(d)
         cfgs.append(os.path.join(d, "ecspress.yml"))
     return cfgs
 
 
 def throttle(args):
     tmp = tempfile.mkdtemp(prefix="ecspress-bench-throttle-")
-    sim = Sim(args.ecspress, args.time_scale)
+    sim = Sim(args.ecspress, args.time_scale, f"{args.realistic}s" if args.realistic else None)
     rows = []
+    elb = None
+    base_env = sim.env
+    pre = "slow-" if args.realistic else ""
     try:
-        cfgs = make_services(tmp, args.services)
+        if args.realistic:
+            elb = MotoElb(args.moto, args.aws, args.realistic)
+            sim.env = lambda **extra: base_env(AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2=elb.url, **extra)
+        cfgs = make_services(tmp, args.services, elb.point_at if elb else None)
         sim.ecs("CreateCluster", {"clusterName": "hello"})
         glob = os.path.join(tmp, "svc*", "ecspress.yml")
         fleet = [args.ecspress, "--config", glob, "deploy", "--concurrency", str(args.services)]
@@ -519,10 +527,24 @@ def throttle(args):
         for k, rps in enumerate(args.max_api_rps.split(",")):
             measure(
                 f"one run: deploy --config x{args.services} --concurrency {args.services} --max-api-rps {rps}",
-                lambda rps=rps, k=k: one_run(rps, f"v1-{k}"),
+                lambda rps=rps, k=k: one_run(rps, f"{pre}v1-{k}"),
             )
+        if args.realistic:
+            # Minutes per deploy: the single deploys run at the same time, each alone on its
+            # service (a few calls per second in all, far below the throttle).
+            import threading
+
+            def single_at_once(k, c):
+                measure(f"single deploy ({os.path.basename(os.path.dirname(c))}, {args.singles} at once)",
+                        singles(f"{pre}v2-{k}", [c]))
+
+            ts = [threading.Thread(target=single_at_once, args=(k, c)) for k, c in enumerate(cfgs[: args.singles])]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
         # The slowest single deploy: a few services deployed alone, one at a time.
-        for k, c in enumerate(cfgs[: args.singles]):
+        for k, c in enumerate(cfgs[: args.singles] if not args.realistic else []):
             measure(f"single deploy alone ({os.path.basename(os.path.dirname(c))})", singles(f"v2-{k}", [c]))
         if not args.no_sequential:
             measure(f"{args.services} sequential separate processes", singles("v3", cfgs))
@@ -530,6 +552,8 @@ def throttle(args):
             measure(f"{args.services} concurrent separate processes", concurrent_processes)
     finally:
         sim.close()
+        if elb:
+            elb.close()
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\n### Throttling at scale ({args.services} services, simulator throttling at {args.tps} TPS, time scale {args.time_scale})\n")
     print("| run | wall time | exit 0 | ThrottlingException surfaced in output | throttled by the server (retried) | API calls |")
@@ -675,6 +699,10 @@ def main():
     p.add_argument("--singles", type=int, default=3)
     p.add_argument("--time-scale", type=float, default=0.05)
     p.add_argument("--concurrent-processes", action="store_true")
+    p.add_argument("--realistic", type=int, default=0, metavar="SECONDS",
+                   help="as for latency: `slow` images and this deregistration delay (moto ELBv2)")
+    p.add_argument("--aws", default=os.path.join(ROOT, "target/tmp/moto-venv/bin/aws"))
+    p.add_argument("--moto", default=os.path.join(ROOT, "target/tmp/moto-venv/bin/python"))
     p.set_defaults(fn=throttle)
     p = sub.add_parser("overhead")
     p.add_argument("--runs", type=int, default=10)

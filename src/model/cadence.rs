@@ -258,9 +258,16 @@ mod tests {
                 firm,
             });
             let seen = p.iter().copied().find(|t| *t >= finish).unwrap();
-            assert!(seen - finish <= 1.0, "seen {:.1} s late (firm {firm})", seen - finish);
+            assert!(
+                seen - finish <= 1.0,
+                "seen {:.1} s late (firm {firm})",
+                seen - finish
+            );
             let before = p.iter().filter(|t| **t < finish).count();
-            assert!(before < most, "{before} polls during a 300 s drain (firm {firm})");
+            assert!(
+                before < most,
+                "{before} polls during a 300 s drain (firm {firm})"
+            );
         }
     }
 

@@ -320,6 +320,25 @@ pub enum CdAssessment {
     EventMissing(String),
 }
 
+/// The verdict can come within seconds (the poll cadence stays fast): Created/Queued, the
+/// termination wait, or InProgress once Install succeeded — the replacement task set is
+/// stable, and the remaining lifecycle events take seconds unless a hook or the Ready wait
+/// holds them (Ready is not imminent: it waits for `ecspress continue` or its timeout).
+pub fn finish_imminent(d: &DeploymentSnapshot, t: Option<&TargetSnapshot>) -> bool {
+    match d.status.as_str() {
+        "Created" | "Queued" => true,
+        "InProgress" => {
+            d.termination_wait_started
+                || t.is_some_and(|t| {
+                    t.events
+                        .iter()
+                        .any(|(name, status)| name == "Install" && status == "Succeeded")
+                })
+        }
+        _ => false,
+    }
+}
+
 /// The verdict rules (see the module docs) for our deployment `d` and its target `t`.
 pub fn assess(d: &DeploymentSnapshot, t: Option<&TargetSnapshot>, goal: Goal) -> CdAssessment {
     if let Goal::Event(event) = goal {
@@ -506,6 +525,55 @@ mod tests {
             })
             .collect();
         TargetSnapshot::from_json(&json!({"ecsTarget": {"lifecycleEvents": events}}))
+    }
+
+    /// What keeps the adaptive poll cadence fast (issue #9).
+    #[test]
+    fn finish_imminent_table() {
+        let waiting = json!({"instanceTerminationWaitTimeStarted": true});
+        let cases = [
+            ("created", dep("Created", json!({})), None, true),
+            ("queued", dep("Queued", json!({})), None, true),
+            (
+                "installing",
+                dep("InProgress", json!({})),
+                Some(target("SI")),
+                false,
+            ),
+            (
+                "installed",
+                dep("InProgress", json!({})),
+                Some(target("SSI")),
+                true,
+            ),
+            (
+                "target not read yet",
+                dep("InProgress", json!({})),
+                None,
+                false,
+            ),
+            (
+                "termination wait",
+                dep("InProgress", waiting),
+                Some(target("SSSSSSSS")),
+                true,
+            ),
+            (
+                "ready: waits for a person",
+                dep("Ready", json!({})),
+                Some(target("SSSSS")),
+                false,
+            ),
+            (
+                "succeeded",
+                dep("Succeeded", json!({})),
+                Some(target("SSSSSSSS")),
+                false,
+            ),
+        ];
+        for (name, d, t, want) in cases {
+            assert_eq!(finish_imminent(&d, t.as_ref()), want, "{name}");
+        }
     }
 
     #[test]

@@ -708,3 +708,33 @@ async fn a_pinned_application_alone_limits_the_search_to_its_groups() {
     assert_eq!(calls(&sim, "ListApplications"), 0);
     assert_eq!(calls(&sim, "ListDeploymentGroups"), 1);
 }
+
+/// The adaptive cadence (issue #9): quiet polls skip GetDeploymentTarget, yet every lifecycle
+/// event is still reported once, in order, and the verdict is right.
+#[tokio::test(flavor = "multi_thread")]
+async fn adaptive_cadence_skips_unchanged_targets_and_misses_no_event() {
+    let sim = setup(json!({}));
+    let p = project(&sim, "1.28").await;
+    let sink = RecordingSink::new();
+    let mut opts = deploy_opts(WaitUntil::Deployed);
+    opts.watch.max_poll_interval = Some(Duration::from_millis(10));
+    let status = crate::ops::deploy::deploy(&p, &opts, &sink).await.unwrap();
+    assert_eq!(status, ExitStatus::Success, "{:#?}", sink.events());
+    let polls = calls(&sim, "GetDeployment");
+    let targets = calls(&sim, "GetDeploymentTarget");
+    assert!(
+        targets < polls - 1,
+        "light polls: {targets} targets in {polls} polls"
+    );
+    let succeeded: Vec<String> = sink
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            Event::CodeDeployLifecycleEvent { event, status, .. } if status == "Succeeded" => {
+                Some(event.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(succeeded, crate::model::stages::CODEDEPLOY_EVENTS);
+}

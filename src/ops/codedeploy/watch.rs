@@ -39,6 +39,8 @@ use super::DeploymentGroup;
 
 /// Adaptive cadence: GetDeployment-only polls in a row at most.
 const LIGHT_POLLS: u32 = 2;
+/// Adaptive cadence: GetDeploymentTarget is skipped only while polls are this frequent.
+const LIGHT_MAX_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Non-transient errors in a row that end the watch (exit 2).
 const FATAL_STREAK: u32 = 3;
@@ -145,6 +147,7 @@ pub async fn watch_deployment(
         moved: false,
         moved_last: false,
         light_polls: 0,
+        interval: opts.poll_interval,
         last_deployment: None,
         have_target: false,
         last_target: TargetSnapshot::default(),
@@ -178,6 +181,8 @@ struct Watcher<'a> {
     moved_last: bool,
     /// GetDeployment-only polls since the last GetDeploymentTarget.
     light_polls: u32,
+    /// The un-jittered interval chosen after the last poll.
+    interval: Duration,
     /// The deployment as the last poll saw it.
     last_deployment: Option<DeploymentSnapshot>,
     /// `last_target` holds a GetDeploymentTarget answer.
@@ -314,7 +319,7 @@ impl Watcher<'_> {
         }
         let imminent = match &self.mode {
             Mode::Deployment => self.last_deployment.as_ref().is_some_and(|d| {
-                d.termination_wait_started || matches!(d.status.as_str(), "Created" | "Queued")
+                cd::finish_imminent(d, self.have_target.then_some(&self.last_target))
             }),
             Mode::Rollback { .. } | Mode::Stabilizing { .. } => true,
         };
@@ -324,7 +329,8 @@ impl Watcher<'_> {
             ends_in: None,
             firm: false,
         };
-        self.adaptive.next(self.started.elapsed(), &obs)
+        self.interval = self.adaptive.next(self.started.elapsed(), &obs);
+        self.interval
     }
 
     async fn poll(&mut self) -> Result<Step, PollError> {
@@ -393,10 +399,12 @@ impl Watcher<'_> {
         if self.target.task_definition.is_none() {
             self.target.task_definition = task_definition_of(&info);
         }
-        // Adaptive cadence: GetDeployment alone carries the status and the verdict; the
-        // target (lifecycle events, task sets) is read when the deployment changed, the last
-        // poll saw something move, or twice skipped — and always in fixed-cadence mode.
+        // Adaptive cadence: GetDeployment alone carries the status and the verdict, but not
+        // the lifecycle events' progress; the target is skipped only on fast polls (so it is
+        // at most two seconds old) where nothing moved and the deployment did not change, at
+        // most twice in a row — and never in fixed-cadence mode.
         let light = self.adaptive.is_adaptive()
+            && self.interval < LIGHT_MAX_INTERVAL
             && self.have_target
             && !self.moved_last
             && self.light_polls < LIGHT_POLLS
