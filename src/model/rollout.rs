@@ -672,6 +672,19 @@ pub fn finish_imminent(sd: &ServiceDeploymentSnapshot) -> bool {
     }
 }
 
+/// When the old tasks began draining (epoch seconds): the newest service event "(service x)
+/// has begun draining connections on N tasks." created at or after `since` (our deployment's
+/// creation). ECS writes it when it deregisters the old tasks from their target groups; the
+/// deployment completes about one deregistration delay later.
+pub fn drain_started_at(svc: &ServiceSnapshot, since: Option<f64>) -> Option<f64> {
+    svc.events
+        .iter()
+        .filter(|e| e.message.contains("has begun draining connections"))
+        .filter(|e| since.is_none_or(|s| e.created_at >= s))
+        .map(|e| e.created_at)
+        .reduce(f64::max)
+}
+
 /// `deployments[]` view of the same (fallback tracking, `--wait-until stable`): the deployment
 /// followed (else the PRIMARY) runs its desired count.
 pub fn lines_imminent(svc: &ServiceSnapshot, id: Option<&str>) -> bool {

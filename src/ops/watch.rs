@@ -322,6 +322,13 @@ enum Mode {
     Stabilizing,
 }
 
+/// Now in epoch seconds.
+fn epoch_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 fn rfc3339(epoch: f64) -> String {
     let t = UNIX_EPOCH + Duration::try_from_secs_f64(epoch.max(0.0)).unwrap_or_default();
     humantime::format_rfc3339_millis(t).to_string()
@@ -705,7 +712,18 @@ impl<'a> Watcher<'a> {
                 if !draining {
                     self.drain_seen = None;
                 } else if self.drain_seen.is_none() {
-                    self.drain_seen = Some(Instant::now());
+                    // Anchor on ECS's own "has begun draining" event when there is one: the
+                    // poll that saw the drain may come seconds after it began.
+                    let now = Instant::now();
+                    let ago = self
+                        .last_svc
+                        .as_ref()
+                        .and_then(|svc| rollout::drain_started_at(svc, self.events_since))
+                        .map(|at| (epoch_now() - at).clamp(0.0, 600.0));
+                    self.drain_seen = Some(
+                        ago.and_then(|a| now.checked_sub(Duration::from_secs_f64(a)))
+                            .unwrap_or(now),
+                    );
                 }
                 let drain_left = self
                     .target

@@ -1119,3 +1119,20 @@ fn lines_imminent_follows_the_deployment_or_the_primary() {
         "else the PRIMARY"
     );
 }
+
+#[test]
+fn drain_start_is_the_newest_draining_event_of_our_deployment() {
+    let v = json!({"serviceName": "web", "status": "ACTIVE", "deployments": [], "events": [
+        {"id": "3", "createdAt": 1300.0, "message": "(service web) has reached a steady state."},
+        {"id": "2", "createdAt": 1200.0, "message": "(service web) has begun draining connections on 2 tasks."},
+        {"id": "1", "createdAt": 900.0, "message": "(service web) has begun draining connections on 1 tasks."},
+    ]});
+    let svc = ServiceSnapshot::from_json(&v);
+    assert_eq!(drain_started_at(&svc, Some(1000.0)), Some(1200.0));
+    assert_eq!(drain_started_at(&svc, None), Some(1200.0));
+    assert_eq!(
+        drain_started_at(&svc, Some(1250.0)),
+        None,
+        "an older deployment's drain"
+    );
+}
