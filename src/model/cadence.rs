@@ -28,6 +28,9 @@ use std::time::Duration;
 /// How long an imminent finish is polled at the fastest interval before slowing down.
 pub const IMMINENT_FAST: Duration = Duration::from_secs(15);
 
+/// The longest wait while [`Observation::soon`].
+pub const SOON: Duration = Duration::from_secs(3);
+
 /// The default `--max-poll-interval`: ecspresso's fixed cadence, so we are never slower.
 pub const DEFAULT_SLOWEST: Duration = Duration::from_secs(10);
 
@@ -44,6 +47,9 @@ pub struct Observation {
     /// deregistration delay, read from ELBv2), so the quiet rule does not bound it. A bake
     /// time is measured on our clock from when we first saw the stage, so it stays bounded.
     pub firm: bool,
+    /// The next step is near but unannounced (new tasks all running, their health checks
+    /// pending): wait at most [`SOON`].
+    pub soon: bool,
 }
 
 /// The cadence state.
@@ -83,7 +89,10 @@ impl AdaptiveCadence {
             self.imminent_since = None;
         }
         let clamp = |d: Duration| d.clamp(self.fastest, self.slowest);
-        let quiet = clamp(now.saturating_sub(self.last_change.unwrap_or(now)) / 4);
+        let mut quiet = clamp(now.saturating_sub(self.last_change.unwrap_or(now)) / 4);
+        if obs.soon {
+            quiet = quiet.min(clamp(SOON));
+        }
         match (obs.ends_in, self.imminent_since) {
             // A known end replaces the imminent rule; the quiet rule still bounds the wait, so
             // a clock that runs faster than the configured times (a scaled simulator) is
@@ -212,6 +221,20 @@ mod tests {
                 1.0,
             ),
             (
+                "soon: at most 3 s",
+                vec![
+                    (0.0, changed),
+                    (
+                        100.0,
+                        Observation {
+                            soon: true,
+                            ..quiet
+                        },
+                    ),
+                ],
+                3.0,
+            ),
+            (
                 "known end replaces the imminent rule",
                 vec![
                     (0.0, changed),
@@ -256,6 +279,7 @@ mod tests {
                 imminent: t < finish,
                 ends_in: ends_in(s(300.0), s(t)),
                 firm,
+                soon: false,
             });
             let seen = p.iter().copied().find(|t| *t >= finish).unwrap();
             assert!(

@@ -324,6 +324,20 @@ pub enum CdAssessment {
 /// termination wait, or InProgress once Install succeeded — the replacement task set is
 /// stable, and the remaining lifecycle events take seconds unless a hook or the Ready wait
 /// holds them (Ready is not imminent: it waits for `ecspress continue` or its timeout).
+/// Install is still running but the replacement task set runs its desired count: it is
+/// waiting for health checks, and the rest of the lifecycle follows within seconds of them
+/// (the cadence polls at least every few seconds).
+pub fn install_settling(d: &DeploymentSnapshot, t: Option<&TargetSnapshot>) -> bool {
+    d.status == "InProgress"
+        && t.is_some_and(|t| {
+            t.events
+                .iter()
+                .any(|(name, status)| name == "Install" && status == "InProgress")
+                && t.green()
+                    .is_some_and(|g| g.desired > 0 && g.running >= g.desired)
+        })
+}
+
 pub fn finish_imminent(d: &DeploymentSnapshot, t: Option<&TargetSnapshot>) -> bool {
     match d.status.as_str() {
         "Created" | "Queued" => true,
@@ -574,6 +588,29 @@ mod tests {
         for (name, d, t, want) in cases {
             assert_eq!(finish_imminent(&d, t.as_ref()), want, "{name}");
         }
+        let green = |running: i64| {
+            let mut t = target("SI");
+            t.task_sets = vec![TaskSetLine {
+                label: "Green".into(),
+                status: "ACTIVE".into(),
+                traffic_weight: 0.0,
+                desired: 2,
+                running,
+                pending: 2 - running,
+            }];
+            t
+        };
+        let d = dep("InProgress", json!({}));
+        assert!(
+            !install_settling(&d, Some(&green(1))),
+            "tasks still starting"
+        );
+        assert!(
+            install_settling(&d, Some(&green(2))),
+            "health checks pending"
+        );
+        assert!(!install_settling(&d, Some(&target("SSI"))), "Install done");
+        assert!(!install_settling(&d, None));
     }
 
     #[test]

@@ -702,13 +702,18 @@ impl<'a> Watcher<'a> {
         if !self.adaptive.is_adaptive() {
             return self.opts.poll_interval;
         }
-        let (imminent, ends_in, firm) = match (&self.mode, &self.sd_last) {
+        let (imminent, ends_in, firm, soon) = match (&self.mode, &self.sd_last) {
             (Mode::ServiceDeployment(_), Some(sd)) => {
                 let imminent = rollout::finish_imminent(sd);
                 // Rolling, new revision complete, old tasks draining: done about one
                 // deregistration delay after that was first seen.
-                let draining =
-                    imminent && sd.lifecycle_stage.is_none() && sd.status == "IN_PROGRESS";
+                // Rolling with the new revision complete, or a native strategy's CLEAN_UP:
+                // old tasks drain behind the load balancer.
+                let draining = sd.status == "IN_PROGRESS"
+                    && match sd.lifecycle_stage.as_deref() {
+                        None => imminent,
+                        Some(stage) => stage == "CLEAN_UP",
+                    };
                 if !draining {
                     self.drain_seen = None;
                 } else if self.drain_seen.is_none() {
@@ -734,14 +739,21 @@ impl<'a> Watcher<'a> {
                     .zip(self.bake_seen)
                     .and_then(|(b, seen)| cadence::ends_in(b, seen.elapsed()));
                 let firm = bake_left.is_none() && drain_left.is_some();
-                (imminent, bake_left.or(drain_left), firm)
+                // Rolling, new tasks all running but old ones not stopped: health checks are
+                // pending; without a load balancer drain to wait for, the end follows them.
+                let soon = sd.lifecycle_stage.is_none()
+                    && !imminent
+                    && self.target.drain.is_none()
+                    && sd.target.as_ref().is_some_and(|t| t.running >= t.requested);
+                (imminent, bake_left.or(drain_left), firm, soon)
             }
-            (Mode::Identify, _) => (true, None, false),
+            (Mode::Identify, _) => (true, None, false, false),
             _ => (
                 self.last_svc
                     .as_ref()
                     .is_some_and(|svc| rollout::lines_imminent(svc, self.our_id.as_deref())),
                 None,
+                false,
                 false,
             ),
         };
@@ -750,6 +762,7 @@ impl<'a> Watcher<'a> {
             imminent,
             ends_in,
             firm,
+            soon,
         };
         self.adaptive.next(self.started.elapsed(), &obs)
     }

@@ -317,17 +317,22 @@ impl Watcher<'_> {
         if !self.adaptive.is_adaptive() {
             return self.opts.poll_interval;
         }
-        let imminent = match &self.mode {
-            Mode::Deployment => self.last_deployment.as_ref().is_some_and(|d| {
-                cd::finish_imminent(d, self.have_target.then_some(&self.last_target))
+        let target = self.have_target.then_some(&self.last_target);
+        let (imminent, soon) = match &self.mode {
+            Mode::Deployment => self.last_deployment.as_ref().map_or((false, false), |d| {
+                (
+                    cd::finish_imminent(d, target),
+                    cd::install_settling(d, target),
+                )
             }),
-            Mode::Rollback { .. } | Mode::Stabilizing { .. } => true,
+            Mode::Rollback { .. } | Mode::Stabilizing { .. } => (true, false),
         };
         let obs = Observation {
             changed: self.moved,
             imminent,
             ends_in: None,
             firm: false,
+            soon,
         };
         self.interval = self.adaptive.next(self.started.elapsed(), &obs);
         self.interval
