@@ -345,6 +345,10 @@ def latency(args):
             t_all = time.time()
 
             def worker(k):
+                # Spread the first deploys over --stagger seconds: deployments started in the
+                # same second would also end in the same second, and 50 processes (and the
+                # simulator) waking at once measure the machine, not the watcher.
+                time.sleep(args.stagger * k / max(1, args.parallel))
                 while True:
                     with lock:
                         if not todo:
@@ -683,6 +687,7 @@ def main():
     p.add_argument("--poll-interval", default="1s")
     p.add_argument("--max-poll-interval", default=None, help="default: ecspress's own default")
     p.add_argument("--parallel", type=int, default=1, help="services deployed at once")
+    p.add_argument("--stagger", type=float, default=0.0, help="spread the first deploys over this many seconds")
     p.add_argument("--realistic", type=int, default=0, metavar="SECONDS",
                    help="ECS-like durations: `slow` images (40 s pull, 50 s to healthy) and this "
                         "deregistration delay (ELB default 300), read from moto's ELBv2 (rolling)")
