@@ -2080,3 +2080,36 @@ fn superseding_a_blue_green_deployment_reconciles_both_revisions() {
     );
     assert_eq!(describe_sd(&sim, &first)["status"], "STOPPED");
 }
+
+/// `--deregistration-delay` (SimOptions::lb_drain_ms): old tasks behind a load balancer drain
+/// that long after "has begun draining", and the deployment completes only then.
+#[test]
+fn the_deregistration_delay_is_configurable() {
+    let lb = json!({
+        "loadBalancers": [{"targetGroupArn": TG_BLUE, "containerName": "app", "containerPort": 8080}],
+    });
+    let mut drains = Vec::new();
+    for drain_ms in [5_000, 30_000] {
+        let sim = Sim::new(
+            SimOptions {
+                lb_drain_ms: drain_ms,
+                ..SimOptions::default()
+            },
+            Clock::manual(T0_MS),
+        );
+        create(&sim, "nginx:1", 2, lb.clone());
+        settle(&sim);
+        register(&sim, "nginx:2");
+        let mut w = Watcher::new(&sim);
+        update(&sim, json!({"taskDefinition": "web:2"}));
+        w.track_current();
+        w.sample();
+        w.run_until_done(900);
+        let began = w.event_time("has begun draining").expect("drained");
+        let done = w.event_time("deployment completed").expect("completed");
+        drains.push(done - began);
+    }
+    // Seconds: the delay, plus the stop step and the tick that sees it.
+    assert!((5..10).contains(&drains[0]), "{drains:?}");
+    assert!((30..35).contains(&drains[1]), "{drains:?}");
+}
