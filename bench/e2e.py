@@ -283,20 +283,32 @@ class MotoElb:
 
         vpc = aws_json("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16")["Vpc"]["VpcId"]
         self.arns = {}
-        for name in ("hello-blue", "hello-green"):
-            tg = aws_json("elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port", "80",
-                          "--vpc-id", vpc, "--target-type", "ip")["TargetGroups"][0]["TargetGroupArn"]
-            aws_json("elbv2", "modify-target-group-attributes", "--target-group-arn", tg, "--attributes",
-                     f"Key=deregistration_delay.timeout_seconds,Value={delay_s}")
-            self.arns[name] = tg
+        import threading
+
+        self.lock = threading.Lock()
+
+        def target_group(name):
+            with self.lock:
+                if name not in self.arns:
+                    tg = aws_json("elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port",
+                                  "80", "--vpc-id", vpc, "--target-type", "ip")["TargetGroups"][0]["TargetGroupArn"]
+                    aws_json("elbv2", "modify-target-group-attributes", "--target-group-arn", tg, "--attributes",
+                             f"Key=deregistration_delay.timeout_seconds,Value={delay_s}")
+                    self.arns[name] = tg
+                return self.arns[name]
+
+        self.target_group = target_group
 
     def point_at(self, config_dir):
-        """Rewrite the example's tfstate target group ARNs to moto's."""
-        p = os.path.join(config_dir, "terraform.tfstate")
-        st = open(p).read()
-        for old in re.findall(r'"(arn:aws:elasticloadbalancing:[^"]*:targetgroup/(hello-(?:blue|green))/[0-9a-f]+)"', st):
-            st = st.replace(old[0], self.arns[old[1]])
-        open(p, "w").write(st)
+        """Rewrite the example's target group ARNs (tfstate and definition files) to moto's."""
+        for f in os.listdir(config_dir):
+            if not f.endswith((".tfstate", ".json")):
+                continue
+            p = os.path.join(config_dir, f)
+            st = open(p).read()
+            for old in set(re.findall(r'(arn:aws:elasticloadbalancing:[^"]*:targetgroup/([a-z0-9-]+)/[0-9a-f]+)', st)):
+                st = st.replace(old[0], self.target_group(old[1]))
+            open(p, "w").write(st)
 
     def close(self):
         self.proc.stdin.close()
@@ -319,7 +331,7 @@ def latency(args):
         extra_env = {}
         tag = "slow-" if args.realistic else ""
         try:
-            if args.realistic and mode == "rolling":
+            if args.realistic and mode != "codedeploy":  # the CodeDeploy watcher reads no drain
                 elb = MotoElb(args.moto, args.aws, args.realistic)
                 extra_env["AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2"] = elb.url
             hook = elb.point_at if elb else None
