@@ -470,7 +470,8 @@ fn comments_are_stripped_keeping_positions() {
 /// message part)`.
 #[test]
 fn parse_errors_carry_a_hint() {
-    let cases: &[(&str, &str, (Option<usize>, Option<usize>), &str)] = &[
+    type Location = (Option<usize>, Option<usize>);
+    let cases: &[(&str, &str, Location, &str)] = &[
         // An unterminated block comment, not the "key must be a string" after it.
         (
             "{\n  \"a\": 1, /* open\n}",

@@ -36,7 +36,7 @@
 //! attribute or an index out of range is [`TfstateError::NotFound`], never `null`; an attribute
 //! whose stored value is `null` is returned as `Value::Null` and left to the caller.
 
-mod address;
+pub(crate) mod address;
 
 use std::collections::HashMap;
 use std::fmt;
