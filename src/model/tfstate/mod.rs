@@ -810,8 +810,14 @@ impl<'b> Builder<'b> {
             } else {
                 raw
             };
-            let addr =
-                Address::from_segments(vec![Segment::Name("output".into()), Segment::Name(name)]);
+            // Terraform output names are identifiers; any other name (only a hand-edited state
+            // has one) is spelt as a key, `output["a.b"]`, so the listed address looks up.
+            let seg = if address::is_plain_name(&name) {
+                Segment::Name(name)
+            } else {
+                Segment::Key(name)
+            };
+            let addr = Address::from_segments(vec![Segment::Name("output".into()), seg]);
             let idx = self.push(
                 addr.canonical.clone(),
                 addr.segments.len(),
@@ -857,6 +863,16 @@ impl<'b> Builder<'b> {
             }
             segments.push(Segment::Name(rtype));
             segments.push(Segment::Name(name));
+            // Resource types, names and module names are identifiers in Terraform. A state that
+            // has another one (hand-edited; found by fuzzing: a type `aws_s[curity_group`)
+            // would list an address that no typed address can reach: leave it out, like the
+            // resources without a mode, type or name above.
+            if !segments.iter().all(|seg| match seg {
+                Segment::Name(n) => address::is_plain_name(n),
+                Segment::Key(_) | Segment::Index(_) => true,
+            }) {
+                continue;
+            }
             let base = Address::from_segments(segments);
             let base_segments = base.segments.len();
 
