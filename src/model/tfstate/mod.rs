@@ -280,7 +280,7 @@ impl TfState {
             let mut de = serde_json::Deserializer::from_slice(&bytes);
             let top = TopLevel::deserialize(&mut de)
                 .and_then(|top| de.end().map(|()| top))
-                .map_err(|e| parse_error(e, &bytes, 0, source_name))?;
+                .map_err(|e| not_json_hint(parse_error(e, &bytes, 0, source_name), &bytes))?;
             // Pointer files carry their own (older) `version`; the backend block decides.
             if let Some(b) = top.backend {
                 return Ok(StateDocument::Backend(BackendPointer {
@@ -994,6 +994,30 @@ fn parse_raw<'a, T: Deserialize<'a>>(
 }
 
 /// A serde_json error in text that starts at byte `offset` of `base`, as a document position.
+/// A document that does not even start like a JSON object (a plan, HCL, an empty file, a
+/// binary) gets a hint on where states come from, besides serde's position.
+fn not_json_hint(err: TfstateError, bytes: &[u8]) -> TfstateError {
+    match err {
+        TfstateError::Parse {
+            source_name,
+            line,
+            column,
+            message,
+        } if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') => {
+            TfstateError::Parse {
+                source_name,
+                line,
+                column,
+                message: format!(
+                    "{message} (a Terraform state is a JSON object; `terraform state pull` \
+                     prints the current one)"
+                ),
+            }
+        }
+        other => other,
+    }
+}
+
 fn parse_error(
     e: serde_json::Error,
     base: &[u8],

@@ -602,6 +602,26 @@ fn not_a_state() {
 }
 
 #[test]
+fn documents_that_are_not_json_objects_get_a_hint() {
+    for doc in [
+        "this is not a state",
+        "",
+        "  \n",
+        "[1]",
+        "resource \"x\" \"y\" {}",
+    ] {
+        let err = TfState::from_bytes(doc.as_bytes().to_vec(), "t.tfstate").unwrap_err();
+        assert!(
+            err.to_string().contains("`terraform state pull`"),
+            "{doc:?}: {err}"
+        );
+    }
+    // A JSON object with a syntax error is located, without the hint.
+    let err = TfState::from_bytes(b"{\"version\": 4,,}".to_vec(), "t.tfstate").unwrap_err();
+    assert!(!err.to_string().contains("terraform state pull"), "{err}");
+}
+
+#[test]
 fn parse_errors_carry_document_positions() {
     let cases: &[(&str, usize, usize)] = &[
         // syntax errors found by the first scan
