@@ -26,6 +26,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod exit;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod ops;
 pub mod output;

@@ -730,6 +730,46 @@ pub struct ConfigPlan {
     pub problems: Vec<Problem>,
 }
 
+/// Whether a mapping in `v` has a mapping or list as a key: what YAML makes of an unquoted
+/// template value, `cluster: {{ must_env `CLUSTER` }}` being a flow mapping whose only key is
+/// the flow mapping `{ must_env `CLUSTER` }`. Such a config cannot be written back as YAML.
+fn has_complex_key(v: &serde_yaml_ng::Value) -> bool {
+    match v {
+        serde_yaml_ng::Value::Mapping(m) => m.iter().any(|(k, v)| {
+            matches!(
+                k,
+                serde_yaml_ng::Value::Mapping(_) | serde_yaml_ng::Value::Sequence(_)
+            ) || has_complex_key(k)
+                || has_complex_key(v)
+        }),
+        serde_yaml_ng::Value::Sequence(list) => list.iter().any(has_complex_key),
+        serde_yaml_ng::Value::Tagged(t) => has_complex_key(&t.value),
+        _ => false,
+    }
+}
+
+/// The message for [`has_complex_key`], naming the first line whose value is an unquoted
+/// `{{ ... }}`.
+fn unquoted_template_message(src: &str) -> String {
+    let hint = "YAML reads an unquoted `{{ ... }}` value as a nested mapping: quote template \
+                values that start with {{";
+    for (n, l) in src.lines().enumerate() {
+        let t = l.trim_start().trim_start_matches("- ");
+        let (key, value) = t.split_once(": ").unwrap_or(("", t));
+        let value = value.trim();
+        if value.starts_with("{{") {
+            let key = if key.is_empty() {
+                String::new()
+            } else {
+                format!("{key}: ")
+            };
+            let quoted = value.replace('\'', "''");
+            return format!("line {}: {hint}, e.g. {key}'{quoted}'", n + 1);
+        }
+    }
+    hint.to_owned()
+}
+
 /// Convert an ecspresso config (YAML or JSON text). `rebase` maps a path relative to the
 /// ecspresso config's directory to one relative to the output directory (tfstate `path`).
 /// `Err` when the file is not YAML/JSON even before rendering (ecspresso v3 requires that too,
@@ -738,6 +778,9 @@ pub fn convert_config(src: &str, rebase: &dyn Fn(&str) -> String) -> Result<Conf
     let raw: serde_yaml_ng::Value = serde_yaml_ng::from_str(src).map_err(|e| {
         format!("not valid YAML/JSON before rendering: {e} (quote values that start with {{{{)")
     })?;
+    if has_complex_key(&raw) {
+        return Err(unquoted_template_message(src));
+    }
     let prefixes: Vec<String> = raw
         .get("plugins")
         .and_then(|p| p.as_sequence())
@@ -838,7 +881,8 @@ pub fn convert_config(src: &str, rebase: &dyn Fn(&str) -> String) -> Result<Conf
             definitions.push((p, target));
         }
     }
-    let body = serde_yaml_ng::to_string(&doc).map_err(|e| e.to_string())?;
+    let body = serde_yaml_ng::to_string(&doc)
+        .map_err(|e| format!("cannot write the converted config as YAML: {e}"))?;
     Ok(ConfigPlan {
         yaml: format!("# Converted from an ecspresso config by `ecspress migrate`.\n{body}"),
         definitions,
@@ -1178,6 +1222,32 @@ mod tests {
                 c.text
             );
         }
+    }
+
+    /// An unquoted `{{ }}` value is a YAML nested mapping: the message names the line and
+    /// shows the quoted form (it used to be the YAML emitter's "expected SCALAR ...").
+    #[test]
+    fn unquoted_template_values_name_the_line() {
+        let cases = [
+            (
+                "cluster: {{ must_env `C` }}\n",
+                "line 1:",
+                "cluster: '{{ must_env `C` }}'",
+            ),
+            (
+                "region: x\nplugins:\n  - name: tfstate\n    config:\n      url: {{ env `U` `it's` }}\n",
+                "line 5:",
+                "url: '{{ env `U` `it''s` }}'",
+            ),
+        ];
+        for (src, line, quoted) in cases {
+            let err = convert_config(src, &|p: &str| p.to_owned()).unwrap_err();
+            assert!(err.starts_with(line), "{err}");
+            assert!(err.contains(quoted), "{err}");
+            assert!(err.contains("quote template values"), "{err}");
+        }
+        // Quoted, the same config converts.
+        assert!(convert_config("cluster: '{{ must_env `C` }}'\n", &|p: &str| p.to_owned()).is_ok());
     }
 
     #[test]

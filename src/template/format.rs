@@ -78,10 +78,21 @@ impl DefinitionKind {
     /// Check the shape and unwrap the accepted wrapper.
     pub fn normalize(self, file: &str, value: Value) -> Result<Value, TemplateError> {
         let Value::Object(mut map) = value else {
+            let found = match value {
+                Value::Null => "nothing (null)",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::String(_) => "a string",
+                Value::Array(_) => "a list",
+                Value::Object(_) => "an object",
+            };
             return Err(TemplateError::whole_file(
                 file,
                 TemplateErrorKind::Format,
-                format!("a {} must be a JSON object", self.noun()),
+                format!(
+                    "a {} must be a JSON object (a map of fields), found {found}",
+                    self.noun()
+                ),
             ));
         };
         if self == DefinitionKind::Task
@@ -108,6 +119,11 @@ impl DefinitionKind {
 /// parser. A raw newline ends a string here (JSON strings cannot hold one), so an unbalanced
 /// quote cannot swallow comments on later lines.
 pub fn strip_json_comments(text: &str) -> String {
+    strip_comments(text).0
+}
+
+/// [`strip_json_comments`], and the byte offset of an unterminated `/*` comment.
+fn strip_comments(text: &str) -> (String, Option<usize>) {
     #[derive(Clone, Copy)]
     enum S {
         Code,
@@ -164,12 +180,41 @@ pub fn strip_json_comments(text: &str) -> String {
         };
         i += 1;
     }
-    if matches!(state, S::Block) {
+    let unterminated = matches!(state, S::Block).then_some(block_start);
+    if unterminated.is_some() {
         // Unterminated: leave it for the parser to report where it starts.
         out[block_start..].copy_from_slice(&bytes[block_start..]);
     }
     // Comments are blanked byte by byte, whole characters included, so this is still UTF-8.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    let out = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    (out, unterminated)
+}
+
+/// 1-based line and column of byte `offset` in `text` (columns count characters).
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Why a file that failed to parse as JSON was read as JSON, when its extension does not say
+/// so: ecspresso (and ecspress) read every definition file that is not YAML or Jsonnet as JSON.
+fn json_extension_hint(file: &str) -> String {
+    match Path::new(file).extension().and_then(|e| e.to_str()) {
+        Some(ext)
+            if !["json", "jsonc", "jsonnet", "libsonnet"]
+                .iter()
+                .any(|j| ext.eq_ignore_ascii_case(j)) =>
+        {
+            format!(
+                " (a .{ext} file is read as JSON: definition files are JSON or JSONC (.json, \
+                 .jsonc), YAML (.yml, .yaml) or Jsonnet (.jsonnet, .libsonnet))"
+            )
+        }
+        _ => String::new(),
+    }
 }
 
 /// The `line`-th line of `text` (1-based) as a snippet, for parse errors.
@@ -200,17 +245,40 @@ pub fn parse_rendered(text: &str, format: FileFormat, file: &str) -> Result<Valu
         snippet: line_snippet(text, line, column),
     };
     match format {
-        FileFormat::Json | FileFormat::Jsonnet => serde_json::from_str(&strip_json_comments(text))
-            .map_err(|e| {
+        FileFormat::Json | FileFormat::Jsonnet => {
+            let (stripped, unterminated) = strip_comments(text);
+            serde_json::from_str(&stripped).map_err(|e| {
+                if let Some(start) = unterminated {
+                    let (line, column) = line_column(text, start);
+                    return located(
+                        line,
+                        column,
+                        "invalid JSON after rendering: this `/*` comment is never closed (no `*/`)"
+                            .into(),
+                    );
+                }
+                if stripped.trim().is_empty() {
+                    return TemplateError::whole_file(
+                        file,
+                        TemplateErrorKind::Format,
+                        format!(
+                            "the file is empty after rendering: expected a JSON object{}",
+                            json_extension_hint(file)
+                        ),
+                    );
+                }
                 located(
                     e.line(),
-                    e.column(),
+                    // serde_json says column 0 at the start of a line (after its newline).
+                    e.column().max(1),
                     format!(
-                        "invalid JSON after rendering: {}",
-                        without_location(&e.to_string())
+                        "invalid JSON after rendering: {}{}",
+                        without_location(&e.to_string()),
+                        json_extension_hint(file)
                     ),
                 )
-            }),
+            })
+        }
         FileFormat::Yaml => {
             let yaml_err = |e: serde_yaml_ng::Error| {
                 let message = format!(

@@ -47,6 +47,16 @@ impl AwsLookups {
         }
     }
 
+    /// Lookups over two stores (the fuzz harness uses stores that always fail).
+    pub fn from_stores(ssm: Arc<dyn ParameterStore>, secrets: Arc<dyn SecretStore>) -> Self {
+        AwsLookups {
+            ssm,
+            secrets,
+            parameters: Mutex::default(),
+            secret_arns: Mutex::default(),
+        }
+    }
+
     /// GetParameter (decrypted), once per name.
     /// A `SecureString` value is registered as a secret ([`crate::output::secrets`]): it is
     /// masked wherever ecspress would print it.

@@ -466,6 +466,89 @@ fn comments_are_stripped_keeping_positions() {
     assert!(err.to_string().contains("\"a\": 1,,"), "snippet: {err}");
 }
 
+/// Parse errors that name their cause (the bad-input corpus, #10): `(text, file, location,
+/// message part)`.
+#[test]
+fn parse_errors_carry_a_hint() {
+    type Location = (Option<usize>, Option<usize>);
+    let cases: &[(&str, &str, Location, &str)] = &[
+        // An unterminated block comment, not the "key must be a string" after it.
+        (
+            "{\n  \"a\": 1, /* open\n}",
+            "d.jsonc",
+            (Some(2), Some(11)),
+            "comment is never closed",
+        ),
+        (
+            "{ \"é\": 1 /* x",
+            "d.json",
+            (Some(1), Some(10)),
+            "comment is never closed",
+        ),
+        (
+            "",
+            "d.json",
+            (None, None),
+            "the file is empty after rendering",
+        ),
+        (
+            "  \n// only a comment\n",
+            "d.json",
+            (None, None),
+            "the file is empty after rendering",
+        ),
+        // Any other extension is read as JSON (as ecspresso does); the message says so.
+        (
+            "family = \"f\"",
+            "d.toml",
+            (Some(1), Some(3)),
+            "a .toml file is read as JSON",
+        ),
+        (
+            "family: f",
+            "d.ymal",
+            (Some(1), Some(3)),
+            "YAML (.yml, .yaml)",
+        ),
+        // serde_json's column 0 (end of input after a newline) is shown as column 1.
+        (
+            "{\"a\": 1\n",
+            "d.json",
+            (Some(2), Some(1)),
+            "EOF while parsing an object",
+        ),
+    ];
+    for (text, file, (line, column), part) in cases {
+        let err = parse_rendered(text, FileFormat::Json, file).unwrap_err();
+        assert_eq!((err.line, err.column), (*line, *column), "{file}: {err}");
+        assert!(err.message.contains(part), "{file}: {err}");
+        if !file.ends_with(".toml") && !file.ends_with(".ymal") {
+            assert!(!err.message.contains("is read as JSON"), "{file}: {err}");
+        }
+    }
+}
+
+#[test]
+fn a_definition_that_is_not_an_object_says_what_it_is() {
+    for (value, found) in [
+        (json!([]), "found a list"),
+        (json!("x"), "found a string"),
+        (json!(null), "found nothing (null)"),
+        (json!(1), "found a number"),
+        (json!(true), "found a boolean"),
+    ] {
+        let err = DefinitionKind::Service
+            .normalize("s.json", value)
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains("a service definition must be a JSON object")
+                && err.message.contains(found),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn formats_parse_to_the_same_value() {
     let want = json!({"a": [1, "x", {"b": true}], "c": null});

@@ -36,7 +36,7 @@
 //! attribute or an index out of range is [`TfstateError::NotFound`], never `null`; an attribute
 //! whose stored value is `null` is returned as `Value::Null` and left to the caller.
 
-mod address;
+pub(crate) mod address;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -280,7 +280,7 @@ impl TfState {
             let mut de = serde_json::Deserializer::from_slice(&bytes);
             let top = TopLevel::deserialize(&mut de)
                 .and_then(|top| de.end().map(|()| top))
-                .map_err(|e| parse_error(e, &bytes, 0, source_name))?;
+                .map_err(|e| not_json_hint(parse_error(e, &bytes, 0, source_name), &bytes))?;
             // Pointer files carry their own (older) `version`; the backend block decides.
             if let Some(b) = top.backend {
                 return Ok(StateDocument::Backend(BackendPointer {
@@ -810,8 +810,14 @@ impl<'b> Builder<'b> {
             } else {
                 raw
             };
-            let addr =
-                Address::from_segments(vec![Segment::Name("output".into()), Segment::Name(name)]);
+            // Terraform output names are identifiers; any other name (only a hand-edited state
+            // has one) is spelt as a key, `output["a.b"]`, so the listed address looks up.
+            let seg = if address::is_plain_name(&name) {
+                Segment::Name(name)
+            } else {
+                Segment::Key(name)
+            };
+            let addr = Address::from_segments(vec![Segment::Name("output".into()), seg]);
             let idx = self.push(
                 addr.canonical.clone(),
                 addr.segments.len(),
@@ -857,6 +863,16 @@ impl<'b> Builder<'b> {
             }
             segments.push(Segment::Name(rtype));
             segments.push(Segment::Name(name));
+            // Resource types, names and module names are identifiers in Terraform. A state that
+            // has another one (hand-edited; found by fuzzing: a type `aws_s[curity_group`)
+            // would list an address that no typed address can reach: leave it out, like the
+            // resources without a mode, type or name above.
+            if !segments.iter().all(|seg| match seg {
+                Segment::Name(n) => address::is_plain_name(n),
+                Segment::Key(_) | Segment::Index(_) => true,
+            }) {
+                continue;
+            }
             let base = Address::from_segments(segments);
             let base_segments = base.segments.len();
 
@@ -978,6 +994,30 @@ fn parse_raw<'a, T: Deserialize<'a>>(
 }
 
 /// A serde_json error in text that starts at byte `offset` of `base`, as a document position.
+/// A document that does not even start like a JSON object (a plan, HCL, an empty file, a
+/// binary) gets a hint on where states come from, besides serde's position.
+fn not_json_hint(err: TfstateError, bytes: &[u8]) -> TfstateError {
+    match err {
+        TfstateError::Parse {
+            source_name,
+            line,
+            column,
+            message,
+        } if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') => {
+            TfstateError::Parse {
+                source_name,
+                line,
+                column,
+                message: format!(
+                    "{message} (a Terraform state is a JSON object; `terraform state pull` \
+                     prints the current one)"
+                ),
+            }
+        }
+        other => other,
+    }
+}
+
 fn parse_error(
     e: serde_json::Error,
     base: &[u8],

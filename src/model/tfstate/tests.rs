@@ -385,6 +385,49 @@ fn every_listed_address_looks_up_non_null() {
     }
 }
 
+/// Found by fuzzing (`fuzz` target `tfstate`, docs/fuzzing.md): names that are not Terraform
+/// identifiers made `list` return addresses that did not parse. Resources with such a type,
+/// name or module are left out; such outputs are spelt as keys.
+#[test]
+fn names_that_are_not_identifiers_never_list_unreachable_addresses() {
+    let doc = json!({
+        "version": 4,
+        "outputs": {"a.b": {"value": 1}, "x[0]": {"value": 2}, " sp": {"value": 3}, "ok": {"value": 4}},
+        "resources": [
+            {"mode": "managed", "type": "aws_s[curity_group", "name": "app",
+             "instances": [{"attributes": {"id": "sg-1"}}]},
+            {"mode": "managed", "type": "aws_vpc", "name": "main ",
+             "instances": [{"attributes": {"id": "vpc-1"}}]},
+            {"module": " module.x", "mode": "managed", "type": "aws_vpc", "name": "m",
+             "instances": [{"attributes": {"id": "vpc-2"}}]},
+            {"module": "module.a..b", "mode": "managed", "type": "aws_vpc", "name": "m",
+             "instances": [{"attributes": {"id": "vpc-3"}}]},
+            {"module": "module.y[\"k.1\"]", "mode": "managed", "type": "aws_vpc", "name": "n",
+             "instances": [{"attributes": {"id": "vpc-4"}}]}
+        ]
+    });
+    let state = TfState::from_bytes(doc.to_string().into_bytes(), "t.tfstate").unwrap();
+    let listed = state.list();
+    assert_eq!(
+        listed,
+        [
+            // json! sorts the outputs.
+            "output[\" sp\"]",
+            "output[\"a.b\"]",
+            "output.ok",
+            "output[\"x[0]\"]",
+            "module.y[\"k.1\"].aws_vpc.n"
+        ]
+    );
+    for address in listed {
+        let v = state
+            .lookup(&address)
+            .unwrap_or_else(|e| panic!("{address}: {e}"));
+        assert!(!v.is_null(), "{address} is null");
+    }
+    assert_eq!(state.lookup("output[\"a.b\"]").unwrap(), json!(1));
+}
+
 #[test]
 fn remote_state_instance_is_unwrapped_as_a_whole() {
     let state = fixture();
@@ -556,6 +599,26 @@ fn not_a_state() {
     let err = TfState::from_bytes(br#"{"hello": "world"}"#.to_vec(), "x.json").unwrap_err();
     assert!(matches!(err, TfstateError::NotAState { .. }), "{err:?}");
     assert!(err.to_string().contains("x.json"), "{err}");
+}
+
+#[test]
+fn documents_that_are_not_json_objects_get_a_hint() {
+    for doc in [
+        "this is not a state",
+        "",
+        "  \n",
+        "[1]",
+        "resource \"x\" \"y\" {}",
+    ] {
+        let err = TfState::from_bytes(doc.as_bytes().to_vec(), "t.tfstate").unwrap_err();
+        assert!(
+            err.to_string().contains("`terraform state pull`"),
+            "{doc:?}: {err}"
+        );
+    }
+    // A JSON object with a syntax error is located, without the hint.
+    let err = TfState::from_bytes(b"{\"version\": 4,,}".to_vec(), "t.tfstate").unwrap_err();
+    assert!(!err.to_string().contains("terraform state pull"), "{err}");
 }
 
 #[test]
