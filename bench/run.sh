@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end benchmarks of the ecspress binary (issue #9 items 1-3): detection latency and API
 # budget against `ecspress sim`, throttling at scale (50 services in one run), own overhead against
-# moto. Prints Markdown tables (docs/performance.md was made from them); asserts nothing.
+# moto. Items 4 and 5 are `cargo bench --bench tfstate` and `cargo bench --bench render`. Prints Markdown tables (docs/performance.md was made from them); asserts nothing.
 #
 #     bash bench/run.sh                 # all items, dev profile (target/debug/ecspress)
 #     PROFILE=release bash bench/run.sh # the release binary (cargo build --release first)
@@ -29,20 +29,29 @@ echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 for item in $items; do
     case "$item" in
     latency)
-        # Latency over 50 deploys per strategy, default 1 s poll; each strategy its own simulator
-        # (docs/performance.md ran the three at the same time).
+        # ECS-like durations in real time (time scale 1): `slow` images (40 s pull, 50 s to
+        # healthy), a 300 s deregistration delay that ecspress reads from moto's ELBv2; 50 deploys
+        # per strategy on 50 services, first deploys spread over 60 s. Each strategy has its own
+        # simulator; docs/performance.md ran the three at the same time (~9 min).
+        venv="${MOTO_VENV:-$target_dir/tmp/moto-venv}"
+        [ -x "$venv/bin/aws" ] || { echo "no moto venv at $venv (run: cargo test --test it moto)" >&2; exit 2; }
         for mode in rolling bluegreen codedeploy; do
-            "${e2e[@]}" latency --modes "$mode" --deploys 50 --poll-interval 1s --time-scale 0.1
+            "${e2e[@]}" latency --modes "$mode" --deploys 50 --parallel 50 --stagger 60 --realistic 300 \
+                --aws "$venv/bin/aws" --moto "$venv/bin/python"
         done
-        # API budget: a slower clock, so each watch spans many polls and setup calls are amortised.
-        "${e2e[@]}" latency --deploys 2 --poll-interval 1s --time-scale 0.5
-        # ecspresso's cadence with ecspress: --poll-interval 10s (a real-time clock for rolling, so a
-        # rollout spans several polls).
-        "${e2e[@]}" latency --modes rolling --deploys 10 --poll-interval 10s --time-scale 1
+        # Before: the fixed cadence (the old default), same runs.
+        "${e2e[@]}" latency --modes rolling --deploys 50 --parallel 50 --stagger 60 --realistic 300 \
+            --max-poll-interval 1s --aws "$venv/bin/aws" --moto "$venv/bin/python"
+        # Compressed time (the simulator 10x fast), 10 services at once.
+        "${e2e[@]}" latency --deploys 50 --parallel 10 --time-scale 0.1
         ;;
     throttle)
+        venv="${MOTO_VENV:-$target_dir/tmp/moto-venv}"
+        # ECS-like durations (as above): 50 services in one run vs 3 single deploys.
+        "${e2e[@]}" throttle --services 50 --tps 20 --time-scale 1 --realistic 300 --singles 3 \
+            --max-api-rps 19 --no-sequential --aws "$venv/bin/aws" --moto "$venv/bin/python"
+        # Compressed time: where the setup calls of 50 services set the floor.
         "${e2e[@]}" throttle --services 50 --tps 20 --time-scale 0.25 --singles 3 --concurrent-processes
-        "${e2e[@]}" throttle --services 50 --tps 20 --time-scale 0.25 --singles 1 --max-api-rps 19,10 --no-sequential
         ;;
     overhead)
         venv="${MOTO_VENV:-$target_dir/tmp/moto-venv}"
