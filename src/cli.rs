@@ -206,7 +206,7 @@ pub struct WatchArgs {
     /// Time between polls (jittered; backs off on throttling)
     #[arg(long, value_name = "DURATION", default_value = "1s")]
     pub poll_interval: String,
-    /// The slowest time between polls while nothing moves (default 10s, or --poll-interval
+    /// The slowest time between polls while nothing moves (default 15s, or --poll-interval
     /// if longer): polls are fast while the deployment moves or its end is near, slower in
     /// quiet stretches; equal to --poll-interval = a fixed cadence
     #[arg(long, value_name = "DURATION")]

@@ -325,9 +325,9 @@ mod tests {
         let s = WatchSettings::from_args(&args(Some("90s"), "500ms", "stable")).unwrap();
         assert_eq!(s.timeout, Some(secs(90)));
         assert_eq!(s.poll_interval, std::time::Duration::from_millis(500));
-        assert_eq!(s.max_poll_interval, Some(secs(10)));
+        assert_eq!(s.max_poll_interval, Some(secs(15)));
         assert_eq!(s.wait_until, WaitUntil::Stable);
-        // --max-poll-interval: default 10s, never below --poll-interval; explicit values
+        // --max-poll-interval: default 15s, never below --poll-interval; explicit values
         // below it are refused.
         let with_max = |p: &str, m: Option<&str>| {
             let mut a = args(None, p, "deployed");

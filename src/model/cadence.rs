@@ -31,8 +31,10 @@ pub const IMMINENT_FAST: Duration = Duration::from_secs(15);
 /// The longest wait while [`Observation::soon`].
 pub const SOON: Duration = Duration::from_secs(3);
 
-/// The default `--max-poll-interval`: ecspresso's fixed cadence, so we are never slower.
-pub const DEFAULT_SLOWEST: Duration = Duration::from_secs(10);
+/// The default `--max-poll-interval`: the AWS SDK's ServicesStable waiter's fixed 15 s. Only
+/// reached after a minute without change, or while a known end (a deregistration delay) is
+/// far; predicted ends are still polled at the fastest interval.
+pub const DEFAULT_SLOWEST: Duration = Duration::from_secs(15);
 
 /// What the last poll showed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

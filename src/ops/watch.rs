@@ -738,7 +738,10 @@ impl<'a> Watcher<'a> {
                 let bake_left = rollout::bake_time(sd)
                     .zip(self.bake_seen)
                     .and_then(|(b, seen)| cadence::ends_in(b, seen.elapsed()));
-                let firm = bake_left.is_none() && drain_left.is_some();
+                // A bake followed by a known drain (CLEAN_UP behind a load balancer) is not
+                // the end: its end needs no fast polls, so it is taken as firm too.
+                let firm =
+                    drain_left.is_some() || (bake_left.is_some() && self.target.drain.is_some());
                 // Rolling, new tasks all running but old ones not stopped: health checks are
                 // pending; without a load balancer drain to wait for, the end follows them.
                 let soon = sd.lifecycle_stage.is_none()
