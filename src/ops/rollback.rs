@@ -195,7 +195,11 @@ pub async fn rollback(
             deployment_id: after.deployment_id,
             started_after: Some(started_after),
             task_definition: Some(to),
-            drain: None,
+            drain: crate::ops::deploy::drain_estimate(
+                project.clients().target_groups.as_ref(),
+                &live,
+            )
+            .await,
         },
         &opts.watch,
         sink,

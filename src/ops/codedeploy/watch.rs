@@ -251,8 +251,7 @@ impl Watcher<'_> {
     }
 
     async fn run(mut self) -> anyhow::Result<ExitStatus> {
-        let started = Instant::now();
-        let deadline = (!self.opts.timeout.is_zero()).then(|| started + self.opts.timeout);
+        let deadline = (!self.opts.timeout.is_zero()).then(|| self.started + self.opts.timeout);
         let mut fatal_streak = 0;
         loop {
             self.sink.tick();
