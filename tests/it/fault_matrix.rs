@@ -77,6 +77,20 @@ async fn running_revision(sim: &SimProcess) -> String {
 }
 
 /// Every service deployment of hello/hello (any status).
+/// The proof that nothing was lost or done twice after `deploys` deploys (the first one
+/// created the service): the service runs `hello:<deploys>`, the family holds exactly
+/// `hello:1..=deploys` (one revision per deploy) and there was one deployment per deploy.
+async fn assert_one_each_per_deploy(sim: &SimProcess, deploys: usize) {
+    let want: Vec<String> = (1..=deploys).map(|n| format!("hello:{n}")).collect();
+    assert_eq!(running_revision(sim).await, want[deploys - 1]);
+    assert_eq!(revisions(sim).await, want, "one revision per deploy");
+    assert_eq!(
+        service_deployments(sim).await,
+        deploys,
+        "one deployment per deploy"
+    );
+}
+
 async fn service_deployments(sim: &SimProcess) -> usize {
     sim.ecs()
         .await
@@ -140,13 +154,7 @@ async fn throttling_storm_during_deploy_and_watch_still_succeeds() {
     let err = stderr(&o);
     assert!(!err.contains("ThrottlingException"), "{}", describe(&o));
     faults(&sim, json!({})).await;
-    assert_eq!(running_revision(&sim).await, "hello:2");
-    assert_eq!(revisions(&sim).await, ["hello:1", "hello:2"]);
-    assert_eq!(
-        service_deployments(&sim).await,
-        2,
-        "one deployment per deploy"
-    );
+    assert_one_each_per_deploy(&sim, 2).await;
 }
 
 // Row 2: ServerException bursts on each step.
@@ -222,17 +230,7 @@ async fn server_error_bursts_on_register_update_and_watch_still_succeed() {
         8,
         "the burst happened"
     );
-    assert_eq!(running_revision(&sim).await, "hello:4");
-    assert_eq!(
-        revisions(&sim).await,
-        ["hello:1", "hello:2", "hello:3", "hello:4"],
-        "one revision per deploy"
-    );
-    assert_eq!(
-        service_deployments(&sim).await,
-        4,
-        "one deployment per deploy"
-    );
+    assert_one_each_per_deploy(&sim, 4).await;
 }
 
 // Row 3: slow responses beyond the SDK attempt timeout.
@@ -308,12 +306,8 @@ async fn a_late_update_answer_starts_one_deployment() {
     );
     expect_exit(&o, 0);
     assert_eq!(sim.calls("UpdateService").await, 2, "the SDK sent it again");
-    assert_eq!(
-        service_deployments(&sim).await,
-        2,
-        "but one deployment started"
-    );
-    assert_eq!(running_revision(&sim).await, "hello:2");
+    // ... but one deployment started.
+    assert_one_each_per_deploy(&sim, 2).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
